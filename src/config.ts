@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const LANGUAGES = ['kk', 'ru', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL');
+
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'smtp:' || url.protocol === 'smtps:';
+    } catch {
+      return false;
+    }
+  }, 'must be an smtp:// or smtps:// URL');
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
+  HOST: z.string().trim().min(1).default('localhost'),
+  PORT: port.default(3000),
+  BASE_URL: optionalString.pipe(z.url({ message: 'must be an absolute http(s) URL' }).optional()),
+  DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
+  DATA_DIR: z.string().trim().min(1).default('data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  SESSION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  SMTP_URL: optionalString.pipe(smtpUrl.optional()),
+  MAIL_FROM: z.string().trim().min(3).default('Architecture portal <no-reply@portal.localhost>'),
+  VERAPDF_BIN: optionalString,
+  VERAPDF_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000, 'must be at least 1000').default(120_000),
+  DEFAULT_LANGUAGE: z.enum(LANGUAGES, { message: 'must be kk, ru or en' }).default('kk'),
+  UPLOAD_LIMIT_MB: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(2048, 'must be at most 2048').default(50),
+  DEMO_DATA: optionalString.pipe(booleanFlag.optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be a pino log level' }).default('info'),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  /** Absent: the portal runs its own embedded PostgreSQL in the data directory. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly sessionSecret: string;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly veraPdfBin: string;
+  readonly veraPdfTimeoutMs: number;
+  readonly defaultLanguage: Language;
+  readonly uploadLimitBytes: number;
+  readonly demoData: boolean;
+  readonly logLevel: string;
+}
+
+/** A configuration problem the operator can fix; printed as one line, never as a stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * The session secret signs cookies. Production must be given one; in development a random one is
+ * generated once and kept in the data directory so sessions survive restarts.
+ */
+function resolveSessionSecret(given: string | undefined, env: Config['env'], dataDir: string): string {
+  if (given) return given;
+  if (env === 'production') throw new ConfigError('SESSION_SECRET is required in production (at least 32 characters)');
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length >= 32) return stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(source);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  const e = parsed.data;
+  const dataDir = path.resolve(projectRoot, e.DATA_DIR);
+  const config: Config = {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPostgresPort: e.EMBEDDED_PG_PORT,
+    sessionSecret: resolveSessionSecret(e.SESSION_SECRET, e.NODE_ENV, dataDir),
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    veraPdfBin: path.resolve(projectRoot, e.VERAPDF_BIN ?? '.tools/verapdf/bin/verapdf'),
+    veraPdfTimeoutMs: e.VERAPDF_TIMEOUT_MS,
+    defaultLanguage: e.DEFAULT_LANGUAGE,
+    uploadLimitBytes: e.UPLOAD_LIMIT_MB * 1024 * 1024,
+    demoData: e.DEMO_DATA ?? e.NODE_ENV === 'development',
+    logLevel: e.LOG_LEVEL,
+  };
+  return Object.freeze(config);
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

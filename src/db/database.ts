@@ -1,0 +1,238 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** Timestamps are written as Date (or left to defaults) and always read back as Date. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export const ORGANIZATION_KINDS = [
+  'central_state_body',
+  'local_executive_body',
+  'state_legal_entity',
+  'quasi_public_entity',
+] as const;
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+
+export const ROLES = ['staff', 'reviewer', 'auditor', 'admin', 'authorized_officer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const USER_STATUSES = ['pending_activation', 'active', 'deactivated'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  bin: string;
+  kind: OrganizationKind;
+  name_kk: string;
+  name_ru: string;
+  name_en: string | null;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  surname: string;
+  given_name: string;
+  patronymic: string | null;
+  position: string | null;
+  phone: string | null;
+  role: Role;
+  organization_id: string | null;
+  password_hash: string | null;
+  status: UserStatus;
+  preferred_language: string | null;
+  created_at: Timestamp;
+  failed_sign_ins: Generated<number>;
+  locked_until: Timestamp | null;
+  totp_secret: string | null;
+  totp_enabled_at: Timestamp | null;
+  totp_last_step: string | null;
+  iin: string | null;
+  password_changed_at: Timestamp | null;
+  last_sign_in_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  sid: string;
+  user_id: string | null;
+  data: unknown;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export const AUTH_TOKEN_PURPOSES = ['activation', 'password_reset'] as const;
+export type AuthTokenPurpose = (typeof AUTH_TOKEN_PURPOSES)[number];
+
+export interface AuthTokensTable {
+  token_hash: string;
+  user_id: string;
+  purpose: AuthTokenPurpose;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  recipient: string;
+  template: string;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  created_at: Timestamp;
+  status: Generated<'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  sent_at: Timestamp | null;
+}
+
+export interface CalendarYearsTable {
+  year: number;
+  data: unknown;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
+export interface AccountRequestsTable {
+  id: Generated<string>;
+  number: string;
+  organization_name: string;
+  organization_bin: string;
+  organization_kind: OrganizationKind;
+  organization_id: string | null;
+  contact_name: string;
+  contact_email: string;
+  contact_phone: string;
+  language: 'kk' | 'ru' | 'en';
+  received_at: Timestamp;
+  due_at: Timestamp;
+  status: Generated<'open' | 'closed'>;
+  closed_at: Timestamp | null;
+}
+
+export interface AccountRequestPeopleTable {
+  id: Generated<string>;
+  request_id: string;
+  position_no: number;
+  division: string;
+  surname: string;
+  given_name: string;
+  patronymic: string | null;
+  position: string;
+  iin: string;
+  phone: string;
+  email: string;
+  purpose: string;
+  decision: Generated<'pending' | 'approved' | 'rejected'>;
+  rejection_reason: string | null;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  user_id: string | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  occurred_at: Timestamp;
+  actor_user_id: string | null;
+  actor_organization_id: string | null;
+  /** Who acted when no user did: "system:demo-data", "system:migration", "anonymous". */
+  actor_label: string | null;
+  entity_type: string;
+  entity_id: string;
+  action: string;
+  before: unknown;
+  after: unknown;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ObjectsTable {
+  id: Generated<string>;
+  organization_id: string;
+  version: Generated<number>;
+  passport: unknown;
+  kind: string;
+  class: number;
+  name_kk: string;
+  name_ru: string;
+  short_name_kk: string | null;
+  short_name_ru: string | null;
+  purpose_kk: string;
+  purpose_ru: string;
+  stage: 'creation' | 'industrial_operation' | 'development' | 'termination';
+  step: string | null;
+  /** 'YYYY-MM-DD' (date columns are read as text, see connection.ts). */
+  commissioned_on: string | null;
+  terminated_on: string | null;
+  review_status: Generated<string>;
+  account_code: string | null;
+  created_at: Timestamp;
+  created_by: string | null;
+  updated_at: Timestamp;
+  updated_by: string | null;
+  search_ru: Generated<unknown>;
+  search_kk: Generated<unknown>;
+  search_text: Generated<string>;
+}
+
+export interface ObjectVersionsTable {
+  object_id: string;
+  version: number;
+  passport: unknown;
+  stage: string;
+  step: string | null;
+  information_changed_on: string;
+  changed_at: Timestamp;
+  changed_by: string | null;
+  note: string | null;
+}
+
+export interface LifecycleEventsTable {
+  id: Generated<string>;
+  object_id: string;
+  move: string;
+  from_stage: string;
+  from_step: string | null;
+  to_stage: string;
+  to_step: string | null;
+  occurred_on: string;
+  recorded_at: Timestamp;
+  recorded_by: string | null;
+}
+
+export interface UpdateDutiesTable {
+  id: Generated<string>;
+  object_id: string;
+  organization_id: string;
+  source: 'information_changed' | 'lifecycle_move' | 'reviewer_report';
+  description: string | null;
+  changed_on: string;
+  due_on: string;
+  opened_at: Timestamp;
+  opened_by: string | null;
+  fulfilled_at: Timestamp | null;
+  fulfilled_by: string | null;
+  fulfilled_version: number | null;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  audit_events: AuditEventsTable;
+  sessions: SessionsTable;
+  auth_tokens: AuthTokensTable;
+  mail_outbox: MailOutboxTable;
+  calendar_years: CalendarYearsTable;
+  account_requests: AccountRequestsTable;
+  account_request_people: AccountRequestPeopleTable;
+  objects: ObjectsTable;
+  object_versions: ObjectVersionsTable;
+  lifecycle_events: LifecycleEventsTable;
+  update_duties: UpdateDutiesTable;
+}
+
+export type OrganizationRow = Selectable<OrganizationsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { projectRoot } from '../../config.ts';
+import type { Database, OrganizationKind, Role } from '../../db/database.ts';
+import { schemaValidator, toFieldErrors } from '../../schema-registry.ts';
+import { recordAuditEvent } from '../audit/audit.service.ts';
+import { isValidBinOrIin } from '../organizations/bin-iin.ts';
+import { hashPassword } from '../users/passwords.ts';
+
+export interface DemoDataFile {
+  password: string;
+  organizations: Array<{ key: string; bin: string; kind: OrganizationKind; name_kk: string; name_ru: string; name_en?: string | null }>;
+  users: Array<{
+    email: string;
+    role: Role;
+    organization: string | null;
+    surname: string;
+    given_name: string;
+    patronymic?: string | null;
+    position?: string | null;
+    phone?: string | null;
+    preferred_language?: 'kk' | 'ru' | 'en' | null;
+  }>;
+}
+
+export const demoDataFile = path.join(projectRoot, 'fixtures', 'demo', 'demo-data.json');
+
+export class DemoDataError extends Error {
+  override name = 'DemoDataError';
+}
+
+export function readDemoData(file = demoDataFile): DemoDataFile {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const validate = schemaValidator<DemoDataFile>('demo-data.schema.json');
+  if (!validate(data)) {
+    const problems = toFieldErrors(validate.errors).map((e) => `${e.field} (${e.rule})`);
+    throw new DemoDataError(`demo data ${file} is invalid: ${problems.join(', ')}`);
+  }
+  const keys = new Set(data.organizations.map((o) => o.key));
+  for (const organization of data.organizations) {
+    if (!isValidBinOrIin(organization.bin)) throw new DemoDataError(`demo organization ${organization.key}: BIN ${organization.bin} fails its check digit`);
+  }
+  for (const user of data.users) {
+    if (user.organization !== null && !keys.has(user.organization)) throw new DemoDataError(`demo user ${user.email}: unknown organization ${user.organization}`);
+    if (user.role === 'staff' && user.organization === null) throw new DemoDataError(`demo user ${user.email}: staff need an organization`);
+  }
+  return data;
+}
+
+export interface DemoAccount {
+  email: string;
+  role: Role;
+  organization: string | null;
+}
+
+/**
+ * Loads the demo organizations and users that are not there yet (matched by BIN and e-mail), each
+ * with its audit event, in one transaction. Running it again changes nothing.
+ */
+export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = readDemoData()): Promise<{ created: number; accounts: DemoAccount[] }> {
+  const passwordHash = await hashPassword(data.password);
+  const actor = { kind: 'system', label: 'system:demo-data' } as const;
+  return db.transaction().execute(async (trx) => {
+    let created = 0;
+    const organizationIds = new Map<string, string>();
+    for (const organization of data.organizations) {
+      const values = {
+        bin: organization.bin,
+        kind: organization.kind,
+        name_kk: organization.name_kk,
+        name_ru: organization.name_ru,
+        name_en: organization.name_en ?? null,
+      };
+      const inserted = await trx.insertInto('organizations').values(values).onConflict((c) => c.column('bin').doNothing()).returningAll().executeTakeFirst();
+      if (inserted) {
+        created += 1;
+        await recordAuditEvent(trx, { actor, entityType: 'organization', entityId: inserted.id, action: 'organization.created', before: null, after: inserted });
+        organizationIds.set(organization.key, inserted.id);
+      } else {
+        const existing = await trx.selectFrom('organizations').select('id').where('bin', '=', organization.bin).executeTakeFirstOrThrow();
+        organizationIds.set(organization.key, existing.id);
+      }
+    }
+    const accounts: DemoAccount[] = [];
+    for (const user of data.users) {
+      const organizationId = user.organization === null ? null : organizationIds.get(user.organization)!;
+      const inserted = await trx
+        .insertInto('users')
+        .values({
+          email: user.email.toLowerCase(),
+          surname: user.surname,
+          given_name: user.given_name,
+          patronymic: user.patronymic ?? null,
+          position: user.position ?? null,
+          phone: user.phone ?? null,
+          role: user.role,
+          organization_id: organizationId,
+          password_hash: passwordHash,
+          status: 'active',
+          preferred_language: user.preferred_language ?? null,
+        })
+        .onConflict((c) => c.column('email').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) {
+        created += 1;
+        const { password_hash: _omitted, ...visible } = inserted;
+        await recordAuditEvent(trx, { actor, entityType: 'user', entityId: inserted.id, action: 'user.created', before: null, after: visible });
+      }
+      accounts.push({ email: user.email, role: user.role, organization: user.organization });
+    }
+    return { created, accounts };
+  });
+}

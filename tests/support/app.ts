@@ -1,0 +1,46 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
+import app from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { buildServerOptions } from '../../src/server-options.ts';
+import type { TestDatabase } from './database.ts';
+
+/** Configuration as the server would build it from these variables, with a temporary data directory. */
+export function testConfig(database: Pick<TestDatabase, 'url'>, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portal-test-data-')),
+    SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    ...env,
+  });
+}
+
+/** The real app with the server's own options, on a test database; requests go through inject(). */
+export async function buildTestApp(database: TestDatabase, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const config = testConfig(database, env);
+  const fastify = Fastify(buildServerOptions(config));
+  await fastify.register(app, {
+    config,
+    db: database.db,
+    veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }),
+  });
+  await fastify.ready();
+  return fastify;
+}
+
+let address = 0;
+/**
+ * The app as seen from a new client address on every request: the sign-in forms allow a limited
+ * number of attempts a minute per address and e-mail, and some test files sign in more than that.
+ */
+export function fromFreshAddresses(fastify: FastifyInstance): Pick<FastifyInstance, 'inject'> {
+  const inject = (options: InjectOptions) => {
+    address += 1;
+    return fastify.inject({ ...options, headers: { ...options.headers, 'x-forwarded-for': `10.${process.pid % 250}.${address >> 8}.${address & 255}` } });
+  };
+  return { inject } as unknown as Pick<FastifyInstance, 'inject'>;
+}
