@@ -1,0 +1,337 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
+import { AppError, type FieldError } from '../../errors.ts';
+import { LOCALE_TAGS } from '../../web/i18n.ts';
+import { can } from '../auth/permissions.ts';
+import type { CalendarDate, DayDescription } from '../calendar/working-days.ts';
+import { createReadinessProbe } from '../health/health.service.ts';
+import {
+  addCalendarYear,
+  CALENDAR_YEAR_LIMITS,
+  changeUserRole,
+  createOrganization,
+  deactivateUser,
+  getCalendarYear,
+  getOrganizationForEdit,
+  getUserDetails,
+  listCalendarYears,
+  listOrganizationChoices,
+  listOrganizations,
+  listUsers,
+  type OrganizationInput,
+  type OrganizationNames,
+  reactivateUser,
+  resetUserSecondFactor,
+  updateCalendarYear,
+  updateOrganization,
+} from './admin.service.ts';
+import { type CalendarYearForm, formFromYearData, parseCalendarYearForm } from './calendar-form.ts';
+
+const views = '/modules/admin/views';
+
+const idParams = z.object({ id: z.guid() });
+const yearParams = z.object({ year: z.coerce.number().int().min(CALENDAR_YEAR_LIMITS.min).max(CALENDAR_YEAR_LIMITS.max) });
+const usersQuery = z.object({
+  role: z.enum(ROLES).optional().catch(undefined),
+  organization: z.guid().optional().catch(undefined),
+  status: z.enum(USER_STATUSES).optional().catch(undefined),
+  q: z.string().max(200).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).catch(1),
+});
+const searchQuery = z.object({ q: z.string().max(200).optional().catch(undefined) });
+const roleForm = z.object({ role: z.string().default(''), organization_id: z.string().default('') });
+const organizationForm = z.object({
+  bin: z.string().default(''),
+  kind: z.string().default(''),
+  name_kk: z.string().default(''),
+  name_ru: z.string().default(''),
+  name_en: z.string().default(''),
+});
+const addYearForm = z.object({ year: z.string().default('') });
+const calendarForm = z.object({
+  kurban_ait: z.string().default(''),
+  transfers: z.string().default(''),
+  added_holidays: z.string().default(''),
+  removed_holidays: z.string().default(''),
+  source: z.string().default(''),
+  provisional: z.string().optional(),
+  version: z.string().default(''),
+});
+
+function fieldErrors(error: unknown): FieldError[] | null {
+  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
+  return null;
+}
+
+/** Route parameters that cannot name a record answer 404, like a record that does not exist. */
+function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
+  const parsed = schema.safeParse(params);
+  if (!parsed.success) throw new AppError('NOT_FOUND');
+  return parsed.data;
+}
+
+function render(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown> = {}): FastifyReply {
+  const language = request.language;
+  const dateFormat = new Intl.DateTimeFormat(LOCALE_TAGS[language], { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const formatDate = (date: CalendarDate) => dateFormat.format(new Date(`${date}T00:00:00Z`));
+  return reply.render(`${views}/${view}`, {
+    // This module's field errors name their own translation keys ("admin.…"); the shared ones are under "validation.".
+    errorText: (error: FieldError) => request.t(error.rule.includes('.') ? error.rule : `validation.${error.rule}`, error.params ?? {}),
+    organizationName: (organization: OrganizationNames) =>
+      language === 'kk' ? organization.nameKk : language === 'en' && organization.nameEn ? organization.nameEn : organization.nameRu,
+    formatDate,
+    dayReason: (day: DayDescription) => dayReasonText(request, day, formatDate),
+    errors: [],
+    ...data,
+  });
+}
+
+function dayReasonText(request: FastifyRequest, day: DayDescription, formatDate: (date: CalendarDate) => string): string {
+  const reason = day.reason;
+  switch (reason.kind) {
+    case 'holiday':
+      return reason.holiday.name[request.language];
+    case 'moved_day_off':
+      return request.t('admin.calendar.reason_moved_day_off', { holiday: reason.holiday.name[request.language] });
+    case 'transferred_day_off':
+      return request.t('admin.calendar.reason_transferred_day_off', { date: formatDate(reason.transfer.workday) });
+    case 'transferred_workday':
+      return request.t('admin.calendar.reason_transferred_workday', { date: formatDate(reason.transfer.dayOff) });
+    case 'weekend':
+      return request.t('admin.calendar.reason_weekend');
+    case 'weekday':
+      return request.t('admin.calendar.reason_weekday');
+  }
+}
+
+export default async function adminWeb(fastify: FastifyInstance): Promise<void> {
+  const { db } = fastify.deps;
+  const readiness = createReadinessProbe(fastify.deps);
+
+  fastify.get('/admin', { config: { access: { permission: 'system.status' } } }, async (request, reply) => {
+    const report = await readiness();
+    return render(request, reply, 'overview', { report });
+  });
+
+  // --- users ---------------------------------------------------------------------------------
+
+  fastify.get('/admin/users', { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+    const query = usersQuery.parse(request.query ?? {});
+    const actor = request.user!;
+    const filters = { role: query.role, organizationId: query.organization, status: query.status, search: query.q };
+    const [result, organizations] = await Promise.all([
+      listUsers(db, { actor, filters, page: query.page }),
+      listOrganizationChoices(db, { actor }),
+    ]);
+    const pageLink = (page: number) => {
+      const params = new URLSearchParams();
+      if (query.role) params.set('role', query.role);
+      if (query.organization) params.set('organization', query.organization);
+      if (query.status) params.set('status', query.status);
+      if (query.q) params.set('q', query.q);
+      params.set('page', String(page));
+      return `/admin/users?${params.toString()}`;
+    };
+    return render(request, reply, 'users', {
+      ...result,
+      organizations,
+      roles: ROLES,
+      statuses: USER_STATUSES,
+      values: { role: query.role ?? '', organization: query.organization ?? '', status: query.status ?? '', q: query.q ?? '' },
+      pageLink,
+    });
+  });
+
+  async function showUser(request: FastifyRequest, reply: FastifyReply, userId: string, errors: FieldError[] = [], values?: Record<string, string>) {
+    const actor = request.user!;
+    const [account, organizations] = await Promise.all([getUserDetails(db, { actor, userId }), listOrganizationChoices(db, { actor })]);
+    return render(request, reply.status(errors.length ? 422 : 200), 'user', {
+      account,
+      organizations,
+      roles: ROLES,
+      isSelf: actor.id === account.id,
+      errors,
+      values: values ?? { role: account.role, organization_id: account.organization?.id ?? '' },
+    });
+  }
+
+  fastify.get('/admin/users/:id', { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    return showUser(request, reply, id);
+  });
+
+  const userActions = {
+    deactivate: { run: deactivateUser, flash: 'admin.flash.user_deactivated' },
+    reactivate: { run: reactivateUser, flash: 'admin.flash.user_reactivated' },
+  } as const;
+  for (const [action, { run, flash }] of Object.entries(userActions)) {
+    fastify.post(`/admin/users/:id/${action}`, { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+      const { id } = parseParams(idParams, request.params);
+      try {
+        const { changed } = await run(db, { actor: request.user!, userId: id, requestId: request.id });
+        request.session.flash = changed ? flash : 'admin.flash.nothing_changed';
+      } catch (error) {
+        const errors = fieldErrors(error);
+        if (!errors) throw error;
+        return showUser(request, reply, id, errors);
+      }
+      return reply.redirect(`/admin/users/${id}`, 303);
+    });
+  }
+
+  fastify.post('/admin/users/:id/role', { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const values = roleForm.parse(request.body ?? {});
+    const organizationId = z.guid().safeParse(values.organization_id);
+    try {
+      const { changed } = await changeUserRole(db, {
+        actor: request.user!,
+        userId: id,
+        role: values.role,
+        organizationId: organizationId.success ? organizationId.data : null,
+        requestId: request.id,
+      });
+      request.session.flash = changed ? 'admin.flash.role_changed' : 'admin.flash.nothing_changed';
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showUser(request, reply, id, errors, values);
+    }
+    return reply.redirect(`/admin/users/${id}`, 303);
+  });
+
+  fastify.post('/admin/users/:id/second-factor/reset', { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const { changed } = await resetUserSecondFactor(db, { actor: request.user!, userId: id, currentSid: request.session.sessionId, requestId: request.id });
+    request.session.flash = changed ? 'admin.flash.second_factor_reset' : 'admin.flash.nothing_changed';
+    return reply.redirect(`/admin/users/${id}`, 303);
+  });
+
+  // --- organizations -------------------------------------------------------------------------
+
+  fastify.get('/admin/organizations', { config: { access: { permission: 'organizations.read' } } }, async (request, reply) => {
+    const { q } = searchQuery.parse(request.query ?? {});
+    const organizations = await listOrganizations(db, { actor: request.user!, search: q });
+    return render(request, reply, 'organizations', { organizations, values: { q: q ?? '' }, canManage: can(request.user, 'organizations.manage') });
+  });
+
+  function showOrganizationForm(request: FastifyRequest, reply: FastifyReply, action: string, values: OrganizationInput, errors: FieldError[] = []) {
+    return render(request, reply.status(errors.length ? 422 : 200), 'organization-form', {
+      action,
+      isNew: action === '/admin/organizations/new',
+      kinds: ORGANIZATION_KINDS,
+      values,
+      errors,
+    });
+  }
+
+  fastify.get('/admin/organizations/new', { config: { access: { permission: 'organizations.manage' } } }, async (request, reply) =>
+    showOrganizationForm(request, reply, '/admin/organizations/new', { bin: '', kind: '', name_kk: '', name_ru: '', name_en: '' }),
+  );
+
+  fastify.post('/admin/organizations/new', { config: { access: { permission: 'organizations.manage' } } }, async (request, reply) => {
+    const values = organizationForm.parse(request.body ?? {});
+    try {
+      await createOrganization(db, { actor: request.user!, values, requestId: request.id });
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showOrganizationForm(request, reply, '/admin/organizations/new', values, errors);
+    }
+    request.session.flash = 'admin.flash.organization_created';
+    return reply.redirect('/admin/organizations', 303);
+  });
+
+  fastify.get('/admin/organizations/:id/edit', { config: { access: { permission: 'organizations.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const values = await getOrganizationForEdit(db, { actor: request.user!, organizationId: id });
+    return showOrganizationForm(request, reply, `/admin/organizations/${id}/edit`, values);
+  });
+
+  fastify.post('/admin/organizations/:id/edit', { config: { access: { permission: 'organizations.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const values = organizationForm.parse(request.body ?? {});
+    try {
+      const { changed } = await updateOrganization(db, { actor: request.user!, organizationId: id, values, requestId: request.id });
+      request.session.flash = changed ? 'admin.flash.organization_updated' : 'admin.flash.nothing_changed';
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showOrganizationForm(request, reply, `/admin/organizations/${id}/edit`, values, errors);
+    }
+    return reply.redirect('/admin/organizations', 303);
+  });
+
+  // --- working-day calendar ------------------------------------------------------------------
+
+  async function showCalendar(request: FastifyRequest, reply: FastifyReply, values: { year: string } = { year: '' }, errors: FieldError[] = []) {
+    const years = await listCalendarYears(db, { actor: request.user! });
+    return render(request, reply.status(errors.length ? 422 : 200), 'calendar', { years, values, errors });
+  }
+
+  fastify.get('/admin/calendar', { config: { access: { permission: 'calendar.manage' } } }, async (request, reply) => showCalendar(request, reply));
+
+  fastify.post('/admin/calendar', { config: { access: { permission: 'calendar.manage' } } }, async (request, reply) => {
+    const values = addYearForm.parse(request.body ?? {});
+    const text = values.year.trim();
+    if (!/^\d{4}$/.test(text)) {
+      const rule = text === '' ? 'required' : 'admin.calendar.errors.year_range';
+      return showCalendar(request, reply, values, [{ field: 'year', rule, params: CALENDAR_YEAR_LIMITS }]);
+    }
+    try {
+      await addCalendarYear(db, { actor: request.user!, year: Number(text), requestId: request.id });
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showCalendar(request, reply, values, errors);
+    }
+    request.session.flash = 'admin.flash.calendar_year_added';
+    return reply.redirect(`/admin/calendar/${text}`, 303);
+  });
+
+  async function showCalendarYear(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    year: number,
+    typed?: { values: CalendarYearForm; errors: FieldError[] },
+  ) {
+    const details = await getCalendarYear(db, { actor: request.user!, year });
+    return render(request, reply.status(typed?.errors.length ? 422 : 200), 'calendar-year', {
+      details,
+      values: typed?.values ?? formFromYearData(details.data),
+      // A form re-shown after a refused save is checked against the version now stored.
+      version: details.updatedAt.toISOString(),
+      errors: typed?.errors ?? [],
+    });
+  }
+
+  fastify.get('/admin/calendar/:year', { config: { access: { permission: 'calendar.manage' } } }, async (request, reply) => {
+    const { year } = parseParams(yearParams, request.params);
+    return showCalendarYear(request, reply, year);
+  });
+
+  fastify.post('/admin/calendar/:year', { config: { access: { permission: 'calendar.manage' } } }, async (request, reply) => {
+    const { year } = parseParams(yearParams, request.params);
+    const body = calendarForm.parse(request.body ?? {});
+    const values: CalendarYearForm = {
+      kurban_ait: body.kurban_ait,
+      transfers: body.transfers,
+      added_holidays: body.added_holidays,
+      removed_holidays: body.removed_holidays,
+      source: body.source,
+      provisional: body.provisional !== undefined,
+    };
+    const parsed = parseCalendarYearForm(values);
+    if (!parsed.ok) return showCalendarYear(request, reply, year, { values, errors: parsed.errors });
+    try {
+      const { changed } = await updateCalendarYear(db, { actor: request.user!, year, data: parsed.data, expectedUpdatedAt: body.version, requestId: request.id });
+      request.session.flash = changed ? 'admin.flash.calendar_year_saved' : 'admin.flash.nothing_changed';
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showCalendarYear(request, reply, year, { values, errors });
+    }
+    return reply.redirect(`/admin/calendar/${year}`, 303);
+  });
+}
