@@ -1,0 +1,151 @@
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import app from '../../src/app.ts';
+import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
+import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import objectsWeb from '../../src/modules/objects/objects.web.ts';
+import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
+import { buildServerOptions } from '../../src/server-options.ts';
+import { translator } from '../../src/web/i18n.ts';
+import { testConfig } from '../support/app.ts';
+import { createOrganization, createUser, TEST_PASSWORD, type TestUser } from '../support/auth.ts';
+import { launchBrowser, screenshotsDir } from '../support/browser.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+const t = translator('kk');
+
+let database: TestDatabase;
+let server: FastifyInstance;
+let browser: Browser;
+let baseUrl: string;
+
+function validBin(serial: number): string {
+  for (let s = serial; ; s += 1) {
+    const bin = makeValidBin(`990340${String(s).padStart(5, '0')}`);
+    if (bin) return bin;
+  }
+}
+
+/** The app as tests/support/app.ts builds it, with this module's pages (until app.ts registers them). */
+async function buildApp(db: TestDatabase): Promise<FastifyInstance> {
+  const config = testConfig(db);
+  const fastify = Fastify(buildServerOptions(config));
+  await fastify.register(app, { config, db: db.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+  if (!fastify.hasRoute({ method: 'GET', url: '/objects/:id' })) await fastify.register(objectsWeb);
+  await fastify.ready();
+  return fastify;
+}
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ locale: 'kk-KZ', viewport: { width: 1280, height: 1000 } });
+  await context.addCookies([{ name: 'lang', value: 'kk', url: baseUrl }]);
+  return context.newPage();
+}
+
+async function signIn(page: Page, user: TestUser): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.fill('[name="email"]', user.email);
+  await page.fill('[name="password"]', TEST_PASSWORD);
+  await page.click('form[action="/sign-in"] button[type="submit"]');
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await ensureKnownCalendarYears(database.db);
+  server = await buildApp(database);
+  baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await database?.destroy();
+});
+
+describe('registering an object in Kazakh', () => {
+  it('staff register an object, see its duty and required documents, are refused a move naming the missing document; other staff cannot open it', async () => {
+    const organization = await createOrganization(database.db, { bin: validBin(81000) });
+    const otherOrganization = await createOrganization(database.db, { bin: validBin(82000) });
+    const staff = await createUser(database.db, 'staff', { organizationId: organization });
+    const otherStaff = await createUser(database.db, 'staff', { organizationId: otherOrganization });
+
+    // 1. The passport form, in Kazakh, with a second responsible person added on the page.
+    const page = await newPage();
+    await signIn(page, staff);
+    await page.goto(`${baseUrl}/objects/new`);
+    expect(await page.getAttribute('html', 'lang')).toBe('kk');
+    expect(await page.textContent('h1')).toBe(t('objects.form.new_title'));
+    await page.selectOption('[name="passport.kind"]', 'ict_infrastructure');
+    await page.selectOption('[name="passport.infrastructure_subkind"]', 'information_system');
+    await page.selectOption('[name="passport.class"]', '2');
+    await page.fill('[name="passport.name.full.kk"]', 'Жер кадастрының ақпараттық жүйесі');
+    await page.fill('[name="passport.name.full.ru"]', 'Информационная система земельного кадастра');
+    await page.fill('[name="passport.name.short.kk"]', 'ЖК АЖ');
+    await page.fill('[name="passport.purpose.kk"]', 'Жер учаскелері туралы мәліметтерді есепке алу');
+    await page.fill('[name="passport.purpose.ru"]', 'Учет сведений о земельных участках');
+    await page.selectOption('[name="passport.placement.type"]', 'egov_ict_platform');
+    await page.selectOption('[name="passport.funding"]', 'state_investment_project');
+    await page.fill('[name="passport.contacts.0.full_name"]', 'Сәрсенбаева Әйгерім Қайратқызы');
+    await page.fill('[name="passport.contacts.0.position"]', 'Бас маман');
+    await page.fill('[name="passport.contacts.0.phone"]', '8 701 555 12 34');
+    await page.fill('[name="passport.contacts.0.email"]', 'a.sarsenbayeva@gov.example.kz');
+    await page.click('button[name="add"][value="contacts"]');
+    expect(await page.inputValue('[name="passport.contacts.0.full_name"]')).toBe('Сәрсенбаева Әйгерім Қайратқызы');
+    expect(await page.inputValue('[name="passport.name.full.kk"]')).toBe('Жер кадастрының ақпараттық жүйесі');
+    await page.fill('[name="passport.contacts.1.full_name"]', 'Омаров Ерлан');
+    await page.fill('[name="passport.contacts.1.position"]', 'Басқарма басшысы');
+    await page.fill('[name="passport.contacts.1.phone"]', '+7 7172 74 00 00');
+    await page.fill('[name="passport.contacts.1.email"]', 'e.omarov@gov.example.kz');
+    await page.fill('[name="informationChangedOn"]', '2026-03-20');
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-form-kk.png'), fullPage: true });
+    await page.click('form[action="/objects"] > button.button[name="action"][value="save"]');
+    await page.waitForURL(/\/objects\/[0-9a-f-]{36}$/);
+    const objectUrl = page.url();
+
+    // 2. The object page: its duty with the due day, and the documents required at its stage.
+    expect(await page.textContent('h1')).toBe('Жер кадастрының ақпараттық жүйесі');
+    expect(await page.textContent('.flash')).toBe(t('objects.flash.created'));
+    const duties = await page.textContent('#duties');
+    expect(duties).toContain(t('objects.duties.source_information_changed'));
+    expect(await page.getAttribute('#duties td[data-due-on]', 'data-due-on')).toBe('2026-04-08');
+    const documents = page.locator('#documents tr[data-document="technical_specification"]');
+    expect(await documents.textContent()).toContain(t('objects.document_kinds.technical_specification'));
+    expect(await documents.textContent()).toContain(t('objects.document_statuses.not_placed'));
+    expect(await page.textContent('#passport')).toContain(t('objects.subkinds.information_system'));
+
+    // 3. A move without its document: refused, naming the document, the choice kept.
+    await page.selectOption('[name="move"]', 'complete_development_work');
+    await page.fill('[name="occurredOn"]', '2026-04-01');
+    await page.click('#move-form button[type="submit"]');
+    await page.waitForLoadState();
+    const summary = await page.textContent('[data-error-summary]');
+    expect(summary).toContain(t('objects.refusals.document_missing', { document: t('objects.document_kinds.technical_specification') }));
+    expect(await page.inputValue('[name="occurredOn"]')).toBe('2026-04-01');
+    expect(await page.getAttribute('[data-state]', 'data-state')).toBe('creation/development_work');
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-move-refused-kk.png'), fullPage: true });
+
+    // 4. The organization's duties, with the one the save fulfilled (late: the change was in March).
+    await page.goto(`${baseUrl}/duties?status=all`);
+    const row = page.locator('tr[data-status="fulfilled"]').filter({ hasText: 'Жер кадастрының ақпараттық жүйесі' });
+    expect(await row.textContent()).toContain(t('objects.duties.status_fulfilled_late'));
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-duties-kk.png'), fullPage: true });
+
+    // The home page shows the organization's duties panel.
+    await page.goto(`${baseUrl}/`);
+    const panel = page.locator('[data-home-duties]');
+    expect(await panel.locator('h2').textContent()).toBe(t('objects.home.title_organization'));
+    expect(await panel.locator('a[href="/duties"]').count()).toBe(1);
+    await page.context().close();
+
+    // 5. Staff of another organization are told there is no such page.
+    const other = await newPage();
+    await signIn(other, otherStaff);
+    const response = await other.goto(objectUrl);
+    expect(response?.status()).toBe(404);
+    expect(await other.textContent('h1')).toBe(t('errors.NOT_FOUND.title'));
+    await other.context().close();
+  });
+});
