@@ -32,7 +32,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded
 import { migrateToLatest } from '../src/db/migrator.ts';
 import type { AuthUser } from '../src/modules/auth/permissions.ts';
 import { ensureKnownCalendarYears } from '../src/modules/calendar/calendar.service.ts';
-import { createVeraPdf } from '../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../src/deps.ts';
 import { LIFECYCLE_STEPS } from '../src/modules/objects/lifecycle.ts';
 import { type ObjectKind, type ObjectPassport, validatePassport } from '../src/modules/objects/passport.ts';
 import { makeValidBin } from '../src/modules/organizations/bin-iin.ts';
@@ -694,7 +694,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
     });
     fastify = Fastify(buildServerOptions(config));
-    await fastify.register(app, { config, db: handle.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+    await fastify.register(app, createAppDependencies(config, handle.db));
     // Until src/app.ts registers the registry, the bench does.
     if (!fastify.hasRoute({ method: 'GET', url: '/registry' })) await fastify.register(registryWeb);
     const objectPage = fastify.hasRoute({ method: 'GET', url: '/objects/:id' });

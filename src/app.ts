@@ -17,6 +17,7 @@ import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
 import notificationsWeb from './modules/notifications/notifications.web.ts';
+import documentsWeb from './modules/documents/documents.web.ts';
 import objectsWeb from './modules/objects/objects.web.ts';
 import registryWeb from './modules/registry/registry.web.ts';
 import errorsPlugin from './web/plugins/errors.plugin.ts';
@@ -89,6 +90,7 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
   await fastify.register(adminWeb);
   await fastify.register(notificationsWeb);
   await fastify.register(objectsWeb);
+  await fastify.register(documentsWeb);
   await fastify.register(registryWeb);
   await fastify.register(objectsApi);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -62,6 +63,7 @@ const environmentSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).default('Architecture portal <no-reply@portal.localhost>'),
   VERAPDF_BIN: optionalString,
   VERAPDF_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000, 'must be at least 1000').default(120_000),
+  VERAPDF_POOL_SIZE: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
   DEFAULT_LANGUAGE: z.enum(LANGUAGES, { message: 'must be kk, ru or en' }).default('kk'),
   UPLOAD_LIMIT_MB: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(2048, 'must be at most 2048').default(50),
   DEMO_DATA: optionalString.pipe(booleanFlag.optional()),
@@ -82,6 +84,8 @@ export interface Config {
   readonly mailFrom: string;
   readonly veraPdfBin: string;
   readonly veraPdfTimeoutMs: number;
+  /** Warm veraPDF JVMs, and so PDFs checked at once. */
+  readonly veraPdfPoolSize: number;
   readonly defaultLanguage: Language;
   readonly uploadLimitBytes: number;
   readonly demoData: boolean;
@@ -137,6 +141,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM,
     veraPdfBin: path.resolve(projectRoot, e.VERAPDF_BIN ?? '.tools/verapdf/bin/verapdf'),
     veraPdfTimeoutMs: e.VERAPDF_TIMEOUT_MS,
+    veraPdfPoolSize: e.VERAPDF_POOL_SIZE ?? Math.max(1, Math.min(4, os.availableParallelism())),
     defaultLanguage: e.DEFAULT_LANGUAGE,
     uploadLimitBytes: e.UPLOAD_LIMIT_MB * 1024 * 1024,
     demoData: e.DEMO_DATA ?? e.NODE_ENV === 'development',

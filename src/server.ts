@@ -6,7 +6,10 @@ import { purgeExpiredSessions } from './modules/auth/session-store.ts';
 import { ensureKnownCalendarYears } from './modules/calendar/calendar.service.ts';
 import { loadDemoData, readDemoData } from './modules/demo/demo-data.ts';
 import { type MailWorker, startMailWorker } from './modules/notifications/mail-worker.ts';
-import { createVeraPdf } from './modules/documents/verapdf.ts';
+import { createAppDependencies } from './deps.ts';
+import { type DocumentCheckWorker, startDocumentCheckWorker } from './modules/documents/check-worker.ts';
+import { createDocumentStore } from './modules/documents/store.ts';
+import { createVeraPdfPool, type VeraPdfPool } from './modules/documents/verapdf-pool.ts';
 import { exitWithError, loadConfigOrExit, openDatabase } from './runtime.ts';
 import { buildServerOptions } from './server-options.ts';
 
@@ -15,6 +18,8 @@ async function main(): Promise<void> {
   const database = await openDatabase(config, { ownsEmbedded: true });
   let closing = false;
   let mail: MailWorker | null = null;
+  let documentChecks: DocumentCheckWorker | null = null;
+  let veraPdf: VeraPdfPool | null = null;
   const fastify = Fastify(buildServerOptions(config));
 
   async function shutdown(signal: string): Promise<void> {
@@ -25,6 +30,8 @@ async function main(): Promise<void> {
     forced.unref();
     await fastify.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the web server failed'));
     await mail?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the mail worker failed'));
+    await documentChecks?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the document check worker failed'));
+    await veraPdf?.close().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping veraPDF failed'));
     await database.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the database failed'));
     process.exit(0);
   }
@@ -43,8 +50,17 @@ async function main(): Promise<void> {
     }
 
     mail = await startMailWorker({ connectionString: database.url, smtpUrl: config.smtpUrl, from: config.mailFrom, log: fastify.log });
-    const veraPdf = createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs });
-    await fastify.register(app, { config, db: database.db, veraPdf });
+    veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: config.veraPdfPoolSize });
+    const store = createDocumentStore(config.dataDir);
+    documentChecks = await startDocumentCheckWorker({
+      connectionString: database.url,
+      db: database.db,
+      store,
+      veraPdf,
+      concurrency: veraPdf.size,
+      log: fastify.log,
+    });
+    await fastify.register(app, createAppDependencies(config, database.db, { veraPdf, store, documentChecks }));
     await fastify.listen({ host: config.host, port: config.port });
     // Expired sessions are refused on read anyway; this only keeps the table small.
     const purge = setInterval(() => {
@@ -71,6 +87,8 @@ async function main(): Promise<void> {
   } catch (error) {
     await fastify.close().catch(() => undefined);
     await mail?.stop().catch(() => undefined);
+    await documentChecks?.stop().catch(() => undefined);
+    await veraPdf?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }

@@ -175,6 +175,8 @@ export interface ObjectsTable {
   search_ru: Generated<unknown>;
   search_kk: Generated<unknown>;
   search_text: Generated<string>;
+  /** The text of the object's current accepted documents, for full-text search. */
+  documents_text: Generated<string>;
 }
 
 export interface ObjectVersionsTable {
@@ -217,6 +219,61 @@ export interface UpdateDutiesTable {
   fulfilled_version: number | null;
 }
 
+export const DOCUMENT_SLOTS = ['pdf', 'docx'] as const;
+export type DocumentSlot = (typeof DOCUMENT_SLOTS)[number];
+export const DOCUMENT_FILE_STATUSES = ['queued', 'checking', 'accepted', 'rejected', 'check_failed'] as const;
+export type DocumentFileStatus = (typeof DOCUMENT_FILE_STATUSES)[number];
+
+export interface DocumentVersionsTable {
+  id: Generated<string>;
+  object_id: string;
+  kind: string;
+  version: number;
+  title: string | null;
+  uploaded_at: Timestamp;
+  uploaded_by: string | null;
+}
+
+export interface DocumentFilesTable {
+  id: Generated<string>;
+  document_version_id: string;
+  slot: DocumentSlot;
+  sha256: string;
+  /** bigint, read back as text by pg. */
+  size_bytes: ColumnType<string, number | string, number | string>;
+  original_name: string;
+  media_type: string;
+  status: Generated<DocumentFileStatus>;
+  reasons: Generated<unknown>;
+  report: unknown;
+  failed_rules: unknown;
+  declared_pdfa: string | null;
+  validated_as: string | null;
+  page_count: number | null;
+  text: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  checked_at: Timestamp | null;
+}
+
+export interface FixityRunsTable {
+  id: Generated<string>;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  files_checked: Generated<number>;
+  problems: Generated<number>;
+}
+
+export interface FixityAlertsTable {
+  id: Generated<string>;
+  run_id: string;
+  sha256: string;
+  problem: 'missing' | 'mismatch';
+  actual_sha256: string | null;
+  detected_at: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -231,6 +288,10 @@ export interface Database {
   object_versions: ObjectVersionsTable;
   lifecycle_events: LifecycleEventsTable;
   update_duties: UpdateDutiesTable;
+  document_versions: DocumentVersionsTable;
+  document_files: DocumentFilesTable;
+  fixity_runs: FixityRunsTable;
+  fixity_alerts: FixityAlertsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
 import objectsWeb from '../../src/modules/objects/objects.web.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
@@ -32,7 +32,7 @@ function validBin(serial: number): string {
 async function buildApp(db: TestDatabase): Promise<FastifyInstance> {
   const config = testConfig(db);
   const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, { config, db: db.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+  await fastify.register(app, createAppDependencies(config, db.db));
   if (!fastify.hasRoute({ method: 'GET', url: '/objects/:id' })) await fastify.register(objectsWeb);
   await fastify.ready();
   return fastify;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { AppError } from '../../src/errors.ts';
 import type { AuthUser } from '../../src/modules/auth/permissions.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
 import type { MailTemplateName, MailTemplateParams } from '../../src/modules/notifications/mail-templates.ts';
 import {
   createSmtpTransport,
@@ -394,7 +394,7 @@ describe('the outbox pages', () => {
   beforeAll(async () => {
     const config = testConfig(database);
     web = Fastify(buildServerOptions(config));
-    await web.register(app, { config, db: database.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+    await web.register(app, createAppDependencies(config, database.db));
     // Acting as a role without the sign-in pages: this file is about mail, and the portal's own
     // access check (config.access, before the handler) still decides on the user set here.
     web.addHook('onRequest', async (request) => {

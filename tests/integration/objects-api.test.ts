@@ -3,15 +3,15 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifySchema, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
 import objectsApi, { objectsApiSchemas as schemas } from '../../src/modules/api/objects.api.ts';
 import openapiPlugin from '../../src/modules/api/openapi.plugin.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
-import type { ObjectPassport } from '../../src/modules/objects/passport.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
 import { testConfig } from '../support/app.ts';
 import { createOrganization, createUser, mergeCookies, signInAs } from '../support/auth.ts';
+import { samplePassport } from '../support/objects.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /** A client of the API: the session cookie of a user signed in on the pages, and its CSRF token from GET /api/session. */
@@ -36,7 +36,7 @@ const today = toAlmatyDate(new Date());
 async function buildApp(db: TestDatabase): Promise<FastifyInstance> {
   const config = testConfig(db, { VERAPDF_BIN: '/nonexistent/verapdf' });
   const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, { config, db: db.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+  await fastify.register(app, createAppDependencies(config, db.db));
   if (!fastify.hasPlugin('portal-openapi')) await fastify.register(openapiPlugin);
   if (!fastify.hasPlugin('portal-objects-api')) await fastify.register(objectsApi);
   await fastify.ready();
@@ -88,17 +88,7 @@ async function call(session: ApiSession | null, method: 'GET' | 'POST' | 'PUT', 
   return response;
 }
 
-function passport(name = 'Система документооборота'): Omit<ObjectPassport, 'owner_organization_id'> {
-  return {
-    kind: 'state_body_software',
-    class: 2,
-    name: { full: { kk: `${name} (kk)`, ru: name } },
-    purpose: { kk: 'Құжаттарды тіркеу', ru: 'Регистрация документов' },
-    placement: { type: 'egov_ict_platform' },
-    funding: 'own_funds',
-    contacts: [{ full_name: 'Ахметов Арман', position: 'Бас сарапшы', phone: '+77011234567', email: 'a.akhmetov@example.kz' }],
-  };
-}
+const passport = samplePassport;
 
 async function objectCount(): Promise<number> {
   const row = await database.db.selectFrom('objects').select((eb) => eb.fn.countAll<string>().as('count')).where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
@@ -392,10 +382,14 @@ describe('documentation', () => {
     const document = response.json();
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/api/document-files/{fileId}',
+      '/api/document-files/{fileId}/content',
+      '/api/document-files/{fileId}/report',
       '/api/duties',
       '/api/imports/objects',
       '/api/objects',
       '/api/objects/{id}',
+      '/api/objects/{id}/documents',
       '/api/objects/{id}/moves',
       '/api/objects/{id}/reports',
       '/api/objects/{id}/versions',
@@ -433,6 +427,11 @@ describe('documentation', () => {
       'GET /api/objects/:id/versions/:from/:to': { permission: 'objects.read' },
       'GET /api/duties': { permission: 'objects.read' },
       'POST /api/imports/objects': { permission: 'objects.edit' },
+      'POST /api/objects/:id/documents': { permission: 'objects.edit' },
+      'GET /api/objects/:id/documents': { permission: 'objects.read' },
+      'GET /api/document-files/:fileId': { permission: 'objects.read' },
+      'GET /api/document-files/:fileId/report': { permission: 'objects.read' },
+      'GET /api/document-files/:fileId/content': { permission: 'objects.read' },
     });
   });
 

@@ -6,7 +6,7 @@ import { toAuthUser } from '../../src/modules/auth/auth.service.ts';
 import type { AuthUser } from '../../src/modules/auth/permissions.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
 import { DOCUMENT_KINDS } from '../../src/modules/objects/document-kinds.ts';
 import {
   createObject,
@@ -41,7 +41,7 @@ let sessions: Record<'staffA' | 'staffB' | 'auditor' | 'reviewer' | 'admin' | 'o
 async function buildApp(db: TestDatabase): Promise<FastifyInstance> {
   const config = testConfig(db);
   const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, { config, db: db.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+  await fastify.register(app, createAppDependencies(config, db.db));
   if (!fastify.hasRoute({ method: 'GET', url: '/objects/:id' })) await fastify.register(objectsWeb);
   await fastify.ready();
   return fastify;
@@ -604,6 +604,8 @@ describe('route access', () => {
     'POST /objects/:id/reports': { reviewer: 'allowed', admin: 'allowed' },
     'GET /objects/:id/versions/:from/:to': { staff: 'allowed', staff_other: 'hidden', reviewer: 'allowed', auditor: 'allowed', admin: 'allowed', authorized_officer: 'allowed' },
     'GET /duties': { staff: 'allowed', staff_other: 'allowed', reviewer: 'allowed', auditor: 'allowed', admin: 'allowed' },
+    'GET /objects/:id/documents/new': { staff: 'allowed', staff_other: 'hidden' },
+    'POST /objects/:id/documents': { staff: 'allowed', staff_other: 'hidden' },
   };
 
   it('declares every route of the module, and lets each role through exactly as the table says', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { AppError } from '../../src/errors.ts';
 import type { AuthUser } from '../../src/modules/auth/permissions.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
 import type { LifecycleStage } from '../../src/modules/objects/lifecycle.ts';
 import type { ObjectKind, ObjectPassport } from '../../src/modules/objects/passport.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
@@ -43,7 +43,7 @@ const asActor = (user: TestUser): AuthUser => ({ id: user.id, email: user.email,
 async function buildPortal(db: TestDatabase): Promise<FastifyInstance> {
   const config = testConfig(db);
   const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, { config, db: db.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }) });
+  await fastify.register(app, createAppDependencies(config, db.db));
   if (!fastify.hasRoute({ method: 'GET', url: '/registry' })) await fastify.register(registryWeb);
   await fastify.ready();
   return fastify;

@@ -74,6 +74,13 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'POST /objects/:id/reports': REVIEWERS,
   'GET /objects/:id/versions/:from/:to': 'signed_in',
   'GET /duties': ['staff', 'staff_other', 'reviewer', 'auditor', 'admin'],
+  'GET /objects/:id/documents/new': ['staff', 'staff_other'],
+  'POST /objects/:id/documents': ['staff', 'staff_other'],
+  'GET /documents/files/:fileId': 'signed_in',
+  'GET /documents/files/:fileId/download': 'signed_in',
+  'GET /documents/kinds': 'signed_in',
+  'GET /admin/fixity': ADMIN,
+  'POST /admin/fixity/run': ADMIN,
   'GET /registry': 'signed_in',
   'GET /registry.csv': 'signed_in',
   'GET /api/docs': 'public',
@@ -93,6 +100,11 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'GET /api/objects/:id/versions/:from/:to': 'signed_in',
   'GET /api/duties': ['staff', 'staff_other', 'reviewer', 'auditor', 'admin'],
   'POST /api/imports/objects': ['staff', 'staff_other'],
+  'POST /api/objects/:id/documents': ['staff', 'staff_other'],
+  'GET /api/objects/:id/documents': 'signed_in',
+  'GET /api/document-files/:fileId': 'signed_in',
+  'GET /api/document-files/:fileId/report': 'signed_in',
+  'GET /api/document-files/:fileId/content': 'signed_in',
 };
 
 const ACTORS: Actor[] = ['anonymous', 'staff', 'staff_other', 'reviewer', 'auditor', 'admin', 'authorized_officer'];

@@ -114,10 +114,11 @@ describe('unexpected failures', () => {
     const { default: portal } = await import('../../src/app.ts');
     const { buildServerOptions } = await import('../../src/server-options.ts');
     const { createVeraPdf } = await import('../../src/modules/documents/verapdf.ts');
+    const { createAppDependencies } = await import('../../src/deps.ts');
     const { testConfig } = await import('../support/app.ts');
     const config = testConfig(database);
     const failing = Fastify(buildServerOptions(config));
-    await failing.register(portal, { config, db: database.db, veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: 5000 }) });
+    await failing.register(portal, createAppDependencies(config, database.db, { veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: 5000 }) }));
     // A route of this test only, failing the way a bug would.
     failing.get('/broken', { config: { access: 'public' } }, async () => {
       throw new Error('connection string postgres://secret@db leaked?');

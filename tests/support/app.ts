@@ -4,7 +4,10 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import app from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
+import { createAppDependencies } from '../../src/deps.ts';
+import { type DocumentCheckWorker, startDocumentCheckWorker } from '../../src/modules/documents/check-worker.ts';
+import { createDocumentStore } from '../../src/modules/documents/store.ts';
+import { createVeraPdfPool, type VeraPdfPool } from '../../src/modules/documents/verapdf-pool.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
 import type { TestDatabase } from './database.ts';
 
@@ -19,15 +22,42 @@ export function testConfig(database: Pick<TestDatabase, 'url'>, env: Record<stri
   });
 }
 
+export interface TestAppOptions {
+  /** Run the real veraPDF check worker (pg-boss, a warm veraPDF pool) as the server does. */
+  documentChecks?: boolean;
+  /** JVMs in that pool (default 2, the machine's cores). */
+  veraPdfPoolSize?: number;
+}
+
+const quiet = { info() {}, warn() {}, error() {} };
+
 /** The real app with the server's own options, on a test database; requests go through inject(). */
-export async function buildTestApp(database: TestDatabase, env: Record<string, string> = {}): Promise<FastifyInstance> {
+export async function buildTestApp(database: TestDatabase, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const config = testConfig(database, env);
   const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, {
-    config,
-    db: database.db,
-    veraPdf: createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }),
+  const store = createDocumentStore(config.dataDir);
+  let pool: VeraPdfPool | null = null;
+  let worker: DocumentCheckWorker | null = null;
+  if (options.documentChecks) {
+    pool = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: options.veraPdfPoolSize ?? 2 });
+    worker = await startDocumentCheckWorker({
+      connectionString: database.url,
+      db: database.db,
+      store,
+      veraPdf: pool,
+      concurrency: pool.size,
+      log: quiet,
+      sweepIntervalMs: 500,
+      pollingIntervalSeconds: 0.5,
+      retryDelaySeconds: 1,
+      fixitySchedule: false,
+    });
+  }
+  fastify.addHook('onClose', async () => {
+    await worker?.stop();
+    await pool?.close();
   });
+  await fastify.register(app, createAppDependencies(config, database.db, { store, documentChecks: worker, ...(pool ? { veraPdf: pool } : {}) }));
   await fastify.ready();
   return fastify;
 }

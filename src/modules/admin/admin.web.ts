@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { fixityOverview } from '../documents/documents.service.ts';
 import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { LOCALE_TAGS } from '../../web/i18n.ts';
@@ -111,7 +112,8 @@ export default async function adminWeb(fastify: FastifyInstance): Promise<void> 
 
   fastify.get('/admin', { config: { access: { permission: 'system.status' } } }, async (request, reply) => {
     const report = await readiness();
-    return render(request, reply, 'overview', { report });
+    const fixity = await fixityOverview(db, request.user, 1);
+    return render(request, reply, 'overview', { report, fixity });
   });
 
   // --- users ---------------------------------------------------------------------------------

@@ -97,7 +97,11 @@ async function authPlugin(fastify: FastifyInstance): Promise<void> {
       const body = request.body as Record<string, unknown> | undefined;
       const fromBody = body && typeof body === 'object' && typeof body._csrf === 'string' ? body._csrf : undefined;
       const header = request.headers['x-csrf-token'];
-      return fromBody ?? (typeof header === 'string' ? header : undefined);
+      // A multipart form's body is read only by its handler, after this check: such forms carry the
+      // token in their action's query string instead.
+      const query = request.query as Record<string, unknown> | undefined;
+      const fromQuery = request.isMultipart() && query && typeof query._csrf === 'string' ? query._csrf : undefined;
+      return fromBody ?? (typeof header === 'string' ? header : undefined) ?? fromQuery;
     },
   });
   // Limits count per address AND per e-mail typed: civil servants often share one office address,

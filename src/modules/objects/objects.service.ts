@@ -38,6 +38,7 @@ import {
   endOfAlmatyDay,
   toAlmatyDate,
 } from '../calendar/working-days.ts';
+import { acceptedDocumentKinds, latestDocumentStates } from '../documents/documents.service.ts';
 import { type DocumentKind, REQUIRED_DOCUMENTS_BY_STATE } from './document-kinds.ts';
 import {
   availableMoves,
@@ -176,8 +177,8 @@ export interface TimelineEntry {
 
 export interface RequiredDocument {
   kind: DocumentKind;
-  /** The documents module places and accepts documents; until then nothing is placed. */
-  status: 'not_placed' | 'accepted';
+  /** accepted: some version has both files accepted; otherwise the state of the latest upload, or not placed. */
+  status: 'not_placed' | 'accepted' | 'checking' | 'rejected';
 }
 
 export interface ObjectDetail {
@@ -391,18 +392,6 @@ function stageStartDay(state: LifecycleState, moves: ReadonlyArray<RecordedMove>
   if (state.stage !== 'development') return null;
   const starts = moves.filter((move) => move.move === 'start_development').map((move) => move.occurredOn);
   return starts.length === 0 ? null : starts.reduce((latest, day) => (day > latest ? day : latest));
-}
-
-/**
- * Kinds of the object's accepted documents (placed as PDF/A-1 and DOCX and passed their checks),
- * placed on or after `sinceStageStart` ('YYYY-MM-DD'), or all of them when it is null.
- *
- * There are no documents on the portal yet: the documents module (its own issue) adds the table
- * and fills this set from it. Until then no document counts as accepted, so every move that needs
- * a document is refused, naming it.
- */
-export async function acceptedDocumentKinds(db: Executor, objectId: string, sinceStageStart: string | null): Promise<ReadonlySet<DocumentKind>> {
-  return new Set<DocumentKind>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -937,8 +926,10 @@ export async function getObject(db: Kysely<Database>, actor: AuthUser | null | u
   const duties = dutyRows.map((duty) => toDutyView(duty, now, calendar));
 
   const accepted = await acceptedDocumentKinds(db, row.id, null);
+  const latest = await latestDocumentStates(db, row.id);
   const requiredDocuments = REQUIRED_DOCUMENTS_BY_STATE[stateKey(state)].required.map(
-    (kind): RequiredDocument => ({ kind, status: accepted.has(kind) ? 'accepted' : 'not_placed' }),
+    // Accepted once any version is; otherwise what became of the latest upload.
+    (kind): RequiredDocument => ({ kind, status: accepted.has(kind) ? 'accepted' : (latest.get(kind) ?? 'not_placed') }),
   );
   const commissionedOn = lastCommissionedOn(moves) ?? row.commissioned_on;
   const warranty = commissionedOn === null ? null : { commissionedOn, endsOn: warrantyEnd(commissionedOn), inForce: today <= warrantyEnd(commissionedOn) && state.stage !== 'termination' };

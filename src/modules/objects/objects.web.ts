@@ -18,6 +18,8 @@ import { normalizeEmailAddress, normalizeKazakhPhone } from '../accounts/account
 import { type AuthUser, can } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
+import { listObjectDocuments } from '../documents/documents.service.ts';
+import { documentTexts } from '../documents/documents.web.ts';
 import { MOVES, stateKey } from './lifecycle.ts';
 import {
   FUNDING_SOURCES,
@@ -554,9 +556,12 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
   ): Promise<FastifyReply> {
     const object = await getObject(db, request.user, id);
     const versions = await listObjectVersions(db, request.user, id);
+    const documents = await listObjectDocuments(db, request.user, id);
     const texts = textsFor(request);
     return reply.render(`${views}/detail`, {
       ...texts,
+      documents,
+      documentTexts: documentTexts(request),
       object,
       versions,
       sections: passportSections(object.passport),

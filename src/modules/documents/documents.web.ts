@@ -1,0 +1,172 @@
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError, type FieldError } from '../../errors.ts';
+import { DOCUMENT_KINDS, REQUIRED_DOCUMENTS_BY_STATE } from '../objects/document-kinds.ts';
+import { stateKey } from '../objects/lifecycle.ts';
+import { getObject } from '../objects/objects.service.ts';
+import {
+  type Download,
+  fixityOverview,
+  getDocumentFile,
+  getDocumentReport,
+  listObjectDocuments,
+  openDocumentFile,
+  requestFixityCheck,
+  requireUploadableObject,
+  TITLE_MAX,
+  uploadDocumentPair,
+} from './documents.service.ts';
+import { explanationKey } from './rule-explanations.ts';
+import { readDocumentUpload } from './upload-parts.ts';
+
+const views = '/modules/documents/views';
+const read = { access: { permission: 'objects.read' } } as const;
+const edit = { access: { permission: 'objects.edit' } } as const;
+const status = { access: { permission: 'system.status' } } as const;
+
+const objectParams = z.object({ id: z.guid() });
+const fileParams = z.object({ fileId: z.guid() });
+const newQuery = z.object({ kind: z.string().max(100).optional().catch(undefined) });
+
+function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
+  const parsed = schema.safeParse(params);
+  if (!parsed.success) throw new AppError('NOT_FOUND');
+  return parsed.data;
+}
+
+/** The header value of a download's file name: ASCII fallback plus the exact UTF-8 name (RFC 6266). */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/** A stored file as a download: its type, its name, and its SHA-256 for the client to check (RFC 9530 Repr-Digest). */
+export function sendDownload(reply: FastifyReply, download: Download): FastifyReply {
+  return reply
+    .type(download.mediaType)
+    .header('content-length', String(download.sizeBytes))
+    .header('content-disposition', contentDisposition(download.fileName))
+    .header('repr-digest', `sha-256=:${Buffer.from(download.sha256, 'hex').toString('base64')}:`)
+    .header('x-content-sha256', download.sha256)
+    .header('etag', `"${download.sha256}"`)
+    .header('cache-control', 'private, no-cache')
+    .send(createReadStream(download.path));
+}
+
+/** Texts the documents pages share: a reason's message, a rule's plain meaning, sizes. */
+export function documentTexts(request: FastifyRequest) {
+  const t = request.t;
+  const reasonText = (reason: { code: string; params?: Record<string, string | number> }): string => {
+    const params: Record<string, string | number> = { ...(reason.params ?? {}) };
+    if (typeof params.detected === 'string') params.detected = t(`documents.detected.${params.detected}`);
+    return t(`documents.reasons.${reason.code}`, params);
+  };
+  const ruleText = (clause: string): string | null => {
+    const key = explanationKey(clause);
+    return key ? t(`documents.rules.${key}`) : null;
+  };
+  const sizeText = (bytes: number): string => {
+    const format = (value: number, unit: string) => t(`documents.units.${unit}`, { value: new Intl.NumberFormat(request.language, { maximumFractionDigits: 1 }).format(value) });
+    if (bytes < 1024) return format(bytes, 'bytes');
+    if (bytes < 1024 * 1024) return format(bytes / 1024, 'kib');
+    return format(bytes / 1024 / 1024, 'mib');
+  };
+  const kindName = (kind: string): string => t(`objects.document_kinds.${kind}`);
+  const statusLabels = Object.fromEntries(['queued', 'checking', 'accepted', 'rejected', 'check_failed'].map((s) => [s, t(`documents.statuses.${s}`)]));
+  const uploadErrorText = (error: FieldError): string =>
+    error.rule === 'document_rejected' ? reasonText({ code: String(error.params?.reason ?? ''), params: error.params ?? {} }) : t(`validation.${error.rule}`, error.params ?? {});
+  return { reasonText, ruleText, sizeText, kindName, statusLabels, errorText: uploadErrorText };
+}
+
+export default async function documentsWeb(fastify: FastifyInstance): Promise<void> {
+  const { db, config, store } = fastify.deps;
+
+  async function renderUpload(request: FastifyRequest, reply: FastifyReply, objectId: string, values: { kind: string; title: string }, errors: FieldError[] = []): Promise<FastifyReply> {
+    const object = await getObject(db, request.user, objectId);
+    if (object.readOnly) throw new AppError('CONFLICT', 'the object is terminated and read-only', { reason: 'object_terminated' });
+    const documents = await listObjectDocuments(db, request.user, objectId);
+    const required = new Set(REQUIRED_DOCUMENTS_BY_STATE[stateKey(object.state)].required);
+    return reply.render(`${views}/upload`, {
+      ...documentTexts(request),
+      object,
+      kinds: DOCUMENT_KINDS.map((kind) => ({ id: kind.id, required: required.has(kind.id), versions: documents.find((d) => d.kind === kind.id)?.earlier.length ?? -1 })),
+      currentVersions: Object.fromEntries(documents.map((d) => [d.kind, d.current.version])),
+      values,
+      errors,
+      titleMax: TITLE_MAX,
+      limitMb: Math.round(config.uploadLimitBytes / 1024 / 1024),
+    });
+  }
+
+  fastify.get('/objects/:id/documents/new', { config: edit }, async (request, reply) => {
+    const { id } = parseParams(objectParams, request.params);
+    const { kind } = newQuery.parse(request.query ?? {});
+    return renderUpload(request, reply, id, { kind: kind ?? '', title: '' });
+  });
+
+  fastify.post('/objects/:id/documents', { config: edit }, async (request, reply) => {
+    const { id } = parseParams(objectParams, request.params);
+    await requireUploadableObject(db, request.user, id);
+    let upload;
+    try {
+      upload = await readDocumentUpload(request, store, config.uploadLimitBytes);
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'UNSUPPORTED_MEDIA_TYPE')) {
+        const rule = error.code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : 'not_multipart';
+        return renderUpload(request, reply.status(error.status), id, { kind: '', title: '' }, [{ field: 'pdf', rule: 'document_rejected', params: { reason: rule, limit: Math.round(config.uploadLimitBytes / 1024 / 1024) } }]);
+      }
+      throw error;
+    }
+    const values = { kind: upload.kind ?? '', title: upload.title ?? '' };
+    try {
+      await uploadDocumentPair({ db, store }, request.user, id, upload, { requestId: request.id });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'VALIDATION_FAILED') {
+        return renderUpload(request, reply.status(422), id, values, (error.details as { fields: FieldError[] }).fields);
+      }
+      throw error;
+    }
+    fastify.deps.documentChecks?.wake();
+    request.session.flash = 'documents.flash.uploaded';
+    return reply.redirect(`/objects/${id}#documents`, 303);
+  });
+
+  fastify.get('/documents/files/:fileId', { config: read }, async (request, reply) => {
+    const { fileId } = parseParams(fileParams, request.params);
+    const file = await getDocumentFile(db, request.user, fileId);
+    const object = await getObject(db, request.user, file.objectId);
+    const report = await getDocumentReport(db, request.user, fileId);
+    const raw = report === null ? null : JSON.stringify(report, null, 2);
+    return reply.render(`${views}/file`, {
+      ...documentTexts(request),
+      file,
+      object,
+      raw: raw !== null && raw.length > 200_000 ? `${raw.slice(0, 200_000)}\n…` : raw,
+    });
+  });
+
+  fastify.get('/documents/files/:fileId/download', { config: read }, async (request, reply) => {
+    const { fileId } = parseParams(fileParams, request.params);
+    return sendDownload(reply, await openDocumentFile(db, store, request.user, fileId));
+  });
+
+  fastify.get('/documents/kinds', { config: { access: 'signed_in' } }, async (request, reply) => {
+    return reply.render(`${views}/kinds`, {
+      ...documentTexts(request),
+      kinds: DOCUMENT_KINDS,
+      states: Object.entries(REQUIRED_DOCUMENTS_BY_STATE).map(([state, requirement]) => ({ state, ...requirement })),
+    });
+  });
+
+  fastify.get('/admin/fixity', { config: status }, async (request, reply) => {
+    const overview = await fixityOverview(db, request.user);
+    return reply.render(`${views}/fixity`, { ...documentTexts(request), overview });
+  });
+
+  fastify.post('/admin/fixity/run', { config: status }, async (request, reply) => {
+    const result = await requestFixityCheck(db, store, request.user);
+    request.session.flash = result.problems.length === 0 ? 'documents.flash.fixity_ok' : 'documents.flash.fixity_problems';
+    return reply.redirect('/admin/fixity', 303);
+  });
+}
