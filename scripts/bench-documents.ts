@@ -21,7 +21,7 @@
  *                                   [--java-opts=…] [--only a,b,c] [--validate-only] [--cold]
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,22 @@ const ms = (value: number) => `${Math.round(value)} ms`;
 const seconds = (value: number) => `${(value / 1000).toFixed(1)} s`;
 const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ');
 
+/** CPU seconds used so far by the running processes whose command line has `marker` as an argument. */
+function cpuSecondsOf(marker: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(marker)) continue;
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return ticks / 100;
+}
+
 /** CPU seconds used by this process's finished children so far (the JVMs). */
 function childCpuSeconds(): number {
   // /proc/self/stat fields 16 and 17: cutime, cstime (clock ticks, usually 100 a second).
@@ -212,6 +228,9 @@ async function main(): Promise<void> {
   let aWarm: { wallMs: number; results: PipelineResult[] } | null = null;
   let b: { wallMs: number; results: PipelineResult[]; sample: number } | null = null;
   let c: { wallMs: number; calls: number; reports: Map<string, VeraPdfReport> } | null = null;
+  let cCpu = Number.NaN;
+  let aCpu = Number.NaN;
+  let aWarmCpu = Number.NaN;
   let poolSize = size ?? Math.max(1, Math.min(4, os.availableParallelism()));
   const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
 
@@ -222,19 +241,22 @@ async function main(): Promise<void> {
       const cpuBefore = childCpuSeconds();
       c = await batchCli(bin, files, scratch);
       delete process.env.VERAPDF_JAVA_OPTS;
+      cCpu = childCpuSeconds() - cpuBefore;
       process.stdout.write(
         `    ${c.reports.size} reports in ${c.calls} call(s): ${seconds(c.wallMs)} wall, ${(files.length / (c.wallMs / 1000)).toFixed(1)} files/s, ` +
-          `${(childCpuSeconds() - cpuBefore).toFixed(1)} CPU s (load ${load()})\n`,
+          `${cCpu.toFixed(1)} CPU s (load ${load()})\n`,
       );
     }
 
     if (only.has('a')) {
       process.stdout.write(`\n(a) pipeline on the pool, all files queued (load ${load()})…\n`);
+      // Finds the pool's JVMs in /proc, to tell the CPU time of each run.
+      const marker = `-Dbench.documents=${process.pid}`;
       const pool = createVeraPdfPool({
         bin,
         timeoutMs: 120_000,
         ...(size ? { size } : {}),
-        ...(values['java-opts'] ? { javaOpts: values['java-opts'] } : {}),
+        javaOpts: `${marker} ${values['java-opts'] ?? ''}`.trim(),
         ...(values.prefetch !== undefined ? { prefetch: Number(values.prefetch) } : {}),
       });
       poolSize = pool.size;
@@ -250,19 +272,28 @@ async function main(): Promise<void> {
         let started = performance.now();
         const results = await runPipeline(files, pool, { check, ...(concurrency ? { concurrency } : {}) });
         a = { wallMs: performance.now() - started, results };
-        process.stdout.write(`    pool size ${poolSize}, ${concurrency ?? poolSize * 2} at a time, cold pool (JVM start-up included): ${describe(a)} (load ${load()})\n`);
+        const coldCpu = cpuSecondsOf(marker);
+        aCpu = coldCpu;
+        process.stdout.write(
+          `    pool size ${poolSize}, ${concurrency ?? poolSize * 2} at a time, cold pool (JVM start-up included): ${describe(a)}; ` +
+            `${coldCpu.toFixed(1)} CPU s in the JVMs (load ${load()})\n`,
+        );
         if (!values.cold) {
           started = performance.now();
           const again = await runPipeline(files, pool, { check, ...(concurrency ? { concurrency } : {}) });
           aWarm = { wallMs: performance.now() - started, results: again };
-          process.stdout.write(`    the same again on the now warm pool: ${describe(aWarm)} (load ${load()})\n`);
+          aWarmCpu = cpuSecondsOf(marker) - coldCpu;
+          process.stdout.write(
+            `    the same again on the now warm pool: ${describe(aWarm)}; ${aWarmCpu.toFixed(1)} CPU s in the JVMs ` +
+              `(load ${load()})\n`,
+          );
         }
       } finally {
         await pool.close();
       }
       process.stdout.write(
-        `    JVMs started: ${pool.stats().started}, restarts: ${pool.stats().restarts}; ${(childCpuSeconds() - cpuBefore).toFixed(1)} CPU s in the JVMs ` +
-          `(${aWarm ? 'both runs' : 'one run'})\n`,
+        `    JVMs started: ${pool.stats().started}, restarts: ${pool.stats().restarts}; ${(childCpuSeconds() - cpuBefore).toFixed(1)} CPU s in all its JVMs ` +
+          `(${aWarm ? 'both runs' : 'one run'}); Node: ${(process.cpuUsage().user / 1e6).toFixed(1)} CPU s user so far\n`,
       );
     }
 
@@ -298,6 +329,11 @@ async function main(): Promise<void> {
       const warmRatio = aWarm.wallMs / c.wallMs;
       process.stdout.write(`  (a, warm pool) vs (c): ${seconds(aWarm.wallMs)} / ${seconds(c.wallMs)} = ${warmRatio.toFixed(2)}× (a running server's pool is warm)\n`);
     }
+    // Wall time on a shared machine follows what else runs; the JVMs' CPU time hardly does.
+    process.stdout.write(
+      `  CPU s in veraPDF's JVMs: (a) cold ${aCpu.toFixed(1)}${aWarm ? `, (a) warm ${aWarmCpu.toFixed(1)}` : ''}, (c) ${cCpu.toFixed(1)} ` +
+        `(the cold pool pays each JVM's start-up and JIT warm-up; the batch call pays them once)\n`,
+    );
   }
   if (a && b) {
     const ratio = rate(files.length, a.wallMs) / rate(b.sample, b.wallMs);

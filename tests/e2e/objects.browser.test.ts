@@ -1,15 +1,12 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import app from '../../src/app.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
-import { createAppDependencies } from '../../src/deps.ts';
-import objectsWeb from '../../src/modules/objects/objects.web.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
-import { buildServerOptions } from '../../src/server-options.ts';
 import { translator } from '../../src/web/i18n.ts';
-import { testConfig } from '../support/app.ts';
+import { buildTestApp } from '../support/app.ts';
+import { documentsDir } from '../support/documents.ts';
 import { createOrganization, createUser, TEST_PASSWORD, type TestUser } from '../support/auth.ts';
 import { launchBrowser, screenshotsDir } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -28,20 +25,34 @@ function validBin(serial: number): string {
   }
 }
 
-/** The app as tests/support/app.ts builds it, with this module's pages (until app.ts registers them). */
-async function buildApp(db: TestDatabase): Promise<FastifyInstance> {
-  const config = testConfig(db);
-  const fastify = Fastify(buildServerOptions(config));
-  await fastify.register(app, createAppDependencies(config, db.db));
-  if (!fastify.hasRoute({ method: 'GET', url: '/objects/:id' })) await fastify.register(objectsWeb);
-  await fastify.ready();
-  return fastify;
-}
-
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ locale: 'kk-KZ', viewport: { width: 1280, height: 1000 } });
   await context.addCookies([{ name: 'lang', value: 'kk', url: baseUrl }]);
   return context.newPage();
+}
+
+/** Places a document pair through the upload page, and waits on the object page, without reloading, for its PDF to be accepted. */
+async function placeDocument(page: Page, objectUrl: string, kind: string, pdf: string, docx: string): Promise<void> {
+  await page.goto(`${objectUrl}/documents/new?kind=${kind}`);
+  expect(await page.inputValue('[name="kind"]')).toBe(kind);
+  await page.setInputFiles('#field-pdf', path.join(documentsDir, pdf));
+  await page.setInputFiles('#field-docx', path.join(documentsDir, docx));
+  await page.click('form[data-upload-form] button[type="submit"]');
+  await page.waitForURL((url) => url.pathname === new URL(objectUrl).pathname);
+  expect(await page.textContent('.flash')).toBe(t('documents.flash.uploaded'));
+  const pdfStatus = page.locator(`tr[data-document-kind="${kind}"] [data-slot="pdf"] [data-document-file]`);
+  await pdfStatus.and(page.locator('[data-status="accepted"]')).waitFor({ timeout: 60_000 });
+  expect(await pdfStatus.textContent()).toBe(t('documents.statuses.accepted'));
+  expect(await page.textContent(`tr[data-document-kind="${kind}"] [data-slot="docx"]`)).toContain(t('documents.statuses.accepted'));
+}
+
+async function recordMove(page: Page, move: string, occurredOn: string, state: string): Promise<void> {
+  await page.selectOption('[name="move"]', move);
+  await page.fill('[name="occurredOn"]', occurredOn);
+  await page.click('#move-form button[type="submit"]');
+  await page.waitForLoadState();
+  expect(await page.locator('[data-error-summary]').count()).toBe(0);
+  expect(await page.getAttribute('[data-state]', 'data-state')).toBe(state);
 }
 
 async function signIn(page: Page, user: TestUser): Promise<void> {
@@ -55,7 +66,7 @@ async function signIn(page: Page, user: TestUser): Promise<void> {
 beforeAll(async () => {
   database = await createTestDatabase();
   await ensureKnownCalendarYears(database.db);
-  server = await buildApp(database);
+  server = await buildTestApp(database, {}, { documentChecks: true });
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
   browser = await launchBrowser();
 });
@@ -66,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('registering an object in Kazakh', () => {
-  it('staff register an object, see its duty and required documents, are refused a move naming the missing document; other staff cannot open it', async () => {
+  it('staff register an object, are refused a move naming the missing document, place the documents, move it through creation to operation and see warranty and duty dates; other staff cannot open it', async () => {
     const organization = await createOrganization(database.db, { bin: validBin(81000) });
     const otherOrganization = await createOrganization(database.db, { bin: validBin(82000) });
     const staff = await createUser(database.db, 'staff', { organizationId: organization });
@@ -127,7 +138,26 @@ describe('registering an object in Kazakh', () => {
     expect(await page.getAttribute('[data-state]', 'data-state')).toBe('creation/development_work');
     await page.screenshot({ path: path.join(screenshotsDir, 'object-move-refused-kk.png'), fullPage: true });
 
-    // 4. The organization's duties, with the one the save fulfilled (late: the change was in March).
+    // 4. The documents each step needs, placed through the upload page, then the moves through creation to operation.
+    await placeDocument(page, objectUrl, 'technical_specification', 'good/tz.pdfa1.pdf', 'good/tz.docx');
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-documents-kk.png'), fullPage: true });
+    await recordMove(page, 'complete_development_work', '2026-04-01', 'creation/pilot_operation');
+    await placeDocument(page, objectUrl, 'pilot_completion_act', 'good/akt-oe.pdfa1.pdf', 'good/akt-oe.docx');
+    await recordMove(page, 'complete_pilot_operation', '2026-04-10', 'creation/security_testing');
+    await placeDocument(page, objectUrl, 'security_test_protocol', 'good/akt-oe.pdfa1.pdf', 'good/akt-oe.docx');
+    await recordMove(page, 'complete_security_testing', '2026-04-15', 'creation/implementation');
+    await recordMove(page, 'complete_implementation', '2026-04-20', 'creation/commissioning');
+    await placeDocument(page, objectUrl, 'commissioning_act', 'good/akt-vvod-kk.pdfa1.pdf', 'good/akt-vvod-kk.docx');
+    await recordMove(page, 'commission', '2026-04-27', 'industrial_operation');
+    // The warranty runs 12 months from commissioning (004 §16.9); each move opened an update duty with its due day.
+    expect(await page.textContent('[data-warranty]')).toContain('2027');
+    expect(await page.textContent('[data-warranty]')).not.toContain(t('objects.detail.warranty_none'));
+    const dueDays = await page.locator('#duties td[data-due-on]').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-due-on')));
+    // Commissioned on Monday 27 April 2026: ten working days later, past the 1, 7 and 11 May days off.
+    expect(dueDays).toContain('2026-05-14');
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-in-operation-kk.png'), fullPage: true });
+
+    // 5. The organization's duties, with the one the save fulfilled (late: the change was in March).
     await page.goto(`${baseUrl}/duties?status=all`);
     const row = page.locator('tr[data-status="fulfilled"]').filter({ hasText: 'Жер кадастрының ақпараттық жүйесі' });
     expect(await row.textContent()).toContain(t('objects.duties.status_fulfilled_late'));
@@ -140,12 +170,12 @@ describe('registering an object in Kazakh', () => {
     expect(await panel.locator('a[href="/duties"]').count()).toBe(1);
     await page.context().close();
 
-    // 5. Staff of another organization are told there is no such page.
+    // 6. Staff of another organization are told there is no such page.
     const other = await newPage();
     await signIn(other, otherStaff);
     const response = await other.goto(objectUrl);
     expect(response?.status()).toBe(404);
     expect(await other.textContent('h1')).toBe(t('errors.NOT_FOUND.title'));
     await other.context().close();
-  });
+  }, 240_000);
 });

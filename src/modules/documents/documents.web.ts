@@ -129,6 +129,9 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     }
     fastify.deps.documentChecks?.wake();
     request.session.flash = 'documents.flash.uploaded';
+    // The page's script sends the form itself (to show progress) and goes on to the object page;
+    // a redirect it followed would show the one-time notice to the script instead of the person.
+    if (request.headers['x-upload-progress'] === '1') return reply.send({ location: `/objects/${id}#documents` });
     return reply.redirect(`/objects/${id}#documents`, 303);
   });
 

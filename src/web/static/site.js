@@ -21,6 +21,7 @@ for (const form of document.querySelectorAll('form[data-upload-form]')) {
     if (button) button.disabled = true;
     const request = new XMLHttpRequest();
     request.open('POST', form.action);
+    request.setRequestHeader('x-upload-progress', '1');
     request.upload.addEventListener('progress', (e) => {
       if (!e.lengthComputable) return;
       const value = Math.round((e.loaded / e.total) * 100);
@@ -28,10 +29,11 @@ for (const form of document.querySelectorAll('form[data-upload-form]')) {
       if (percent) percent.textContent = `${value}%`;
     });
     request.addEventListener('load', () => {
-      if (request.status < 400 && request.responseURL && !request.responseURL.includes('/documents?')) {
-        window.location.assign(`${request.responseURL}#documents`);
+      if (request.status === 200 && (request.getResponseHeader('content-type') ?? '').includes('application/json')) {
+        window.location.assign(JSON.parse(request.responseText).location);
         return;
       }
+      // The form again, with what was wrong: shown as the server rendered it.
       document.open();
       document.write(request.responseText);
       document.close();
