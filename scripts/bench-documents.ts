@@ -272,7 +272,9 @@ async function main(): Promise<void> {
         let started = performance.now();
         const results = await runPipeline(files, pool, { check, ...(concurrency ? { concurrency } : {}) });
         a = { wallMs: performance.now() - started, results };
-        const coldCpu = cpuSecondsOf(marker);
+        // Running JVMs from /proc, plus the ones that ended (recycled) and were reaped.
+        const poolCpu = () => cpuSecondsOf(marker) + (childCpuSeconds() - cpuBefore);
+        const coldCpu = poolCpu();
         aCpu = coldCpu;
         process.stdout.write(
           `    pool size ${poolSize}, ${concurrency ?? poolSize * 2} at a time, cold pool (JVM start-up included): ${describe(a)}; ` +
@@ -282,7 +284,7 @@ async function main(): Promise<void> {
           started = performance.now();
           const again = await runPipeline(files, pool, { check, ...(concurrency ? { concurrency } : {}) });
           aWarm = { wallMs: performance.now() - started, results: again };
-          aWarmCpu = cpuSecondsOf(marker) - coldCpu;
+          aWarmCpu = poolCpu() - coldCpu;
           process.stdout.write(
             `    the same again on the now warm pool: ${describe(aWarm)}; ${aWarmCpu.toFixed(1)} CPU s in the JVMs ` +
               `(load ${load()})\n`,

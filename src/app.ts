@@ -19,6 +19,7 @@ import healthRoutes from './modules/health/health.routes.ts';
 import notificationsWeb from './modules/notifications/notifications.web.ts';
 import documentsWeb from './modules/documents/documents.web.ts';
 import objectsWeb from './modules/objects/objects.web.ts';
+import reviewsWeb from './modules/reviews/reviews.web.ts';
 import registryWeb from './modules/registry/registry.web.ts';
 import errorsPlugin from './web/plugins/errors.plugin.ts';
 import i18nPlugin from './web/plugins/i18n.plugin.ts';
@@ -91,6 +92,7 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
   await fastify.register(notificationsWeb);
   await fastify.register(objectsWeb);
   await fastify.register(documentsWeb);
+  await fastify.register(reviewsWeb);
   await fastify.register(registryWeb);
   await fastify.register(objectsApi);
 }

@@ -10,6 +10,7 @@ import { createAppDependencies } from './deps.ts';
 import { type DocumentCheckWorker, startDocumentCheckWorker } from './modules/documents/check-worker.ts';
 import { createDocumentStore } from './modules/documents/store.ts';
 import { createVeraPdfPool, type VeraPdfPool } from './modules/documents/verapdf-pool.ts';
+import { type ReviewJobs, startReviewJobs } from './modules/reviews/review-jobs.ts';
 import { exitWithError, loadConfigOrExit, openDatabase } from './runtime.ts';
 import { buildServerOptions } from './server-options.ts';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   let mail: MailWorker | null = null;
   let documentChecks: DocumentCheckWorker | null = null;
   let veraPdf: VeraPdfPool | null = null;
+  let reviewJobs: ReviewJobs | null = null;
   const fastify = Fastify(buildServerOptions(config));
 
   async function shutdown(signal: string): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     await fastify.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the web server failed'));
     await mail?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the mail worker failed'));
     await documentChecks?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the document check worker failed'));
+    await reviewJobs?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the review jobs failed'));
     await veraPdf?.close().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping veraPDF failed'));
     await database.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the database failed'));
     process.exit(0);
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     }
 
     mail = await startMailWorker({ connectionString: database.url, smtpUrl: config.smtpUrl, from: config.mailFrom, log: fastify.log });
-    veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: config.veraPdfPoolSize });
+    veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: config.veraPdfPoolSize, eager: true });
     const store = createDocumentStore(config.dataDir);
     documentChecks = await startDocumentCheckWorker({
       connectionString: database.url,
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
       concurrency: veraPdf.size,
       log: fastify.log,
     });
+    reviewJobs = await startReviewJobs({ connectionString: database.url, db: database.db, baseUrl: config.baseUrl, log: fastify.log });
     await fastify.register(app, createAppDependencies(config, database.db, { veraPdf, store, documentChecks }));
     await fastify.listen({ host: config.host, port: config.port });
     // Expired sessions are refused on read anyway; this only keeps the table small.
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     await fastify.close().catch(() => undefined);
     await mail?.stop().catch(() => undefined);
     await documentChecks?.stop().catch(() => undefined);
+    await reviewJobs?.stop().catch(() => undefined);
     await veraPdf?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;

@@ -177,6 +177,8 @@ export interface ObjectsTable {
   search_text: Generated<string>;
   /** The text of the object's current accepted documents, for full-text search. */
   documents_text: Generated<string>;
+  /** The review case whose submission was last approved: the registry's approved version. */
+  approved_case_id: string | null;
 }
 
 export interface ObjectVersionsTable {
@@ -274,6 +276,60 @@ export interface FixityAlertsTable {
   detected_at: Timestamp;
 }
 
+export const REVIEW_CASE_STATUSES = ['open', 'returned', 'approved'] as const;
+export type ReviewCaseStatus = (typeof REVIEW_CASE_STATUSES)[number];
+
+export interface ReviewCasesTable {
+  id: Generated<string>;
+  number: string;
+  object_id: string;
+  organization_id: string;
+  kind: 'registration' | 'update';
+  object_version: number;
+  snapshot: unknown;
+  submitted_at: Timestamp;
+  submitted_by: string;
+  due_at: Timestamp;
+  status: Generated<ReviewCaseStatus>;
+  taken_by: string | null;
+  taken_at: Timestamp | null;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  decision_note: string | null;
+  reminder_sent_at: Timestamp | null;
+}
+
+export interface ReviewCommentsTable {
+  id: Generated<string>;
+  case_id: string;
+  target_type: 'field' | 'document' | 'general';
+  target: string | null;
+  body: string;
+  author_id: string;
+  created_at: Timestamp;
+}
+
+export interface AccountCodeCountersTable {
+  year: number;
+  last_value: number;
+}
+
+export interface IssuedDocumentsTable {
+  id: Generated<string>;
+  number: string;
+  kind: 'registration_extract';
+  object_id: string;
+  case_id: string;
+  account_code: string;
+  owner_bin: string;
+  issued_on: string;
+  issued_at: Timestamp;
+  approved_by: string;
+  details: unknown;
+  pdf_sha256: string;
+  pdf_size_bytes: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -292,6 +348,10 @@ export interface Database {
   document_files: DocumentFilesTable;
   fixity_runs: FixityRunsTable;
   fixity_alerts: FixityAlertsTable;
+  review_cases: ReviewCasesTable;
+  review_comments: ReviewCommentsTable;
+  account_code_counters: AccountCodeCountersTable;
+  issued_documents: IssuedDocumentsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

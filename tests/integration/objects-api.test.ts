@@ -392,9 +392,15 @@ describe('documentation', () => {
       '/api/objects/{id}/documents',
       '/api/objects/{id}/moves',
       '/api/objects/{id}/reports',
+      '/api/objects/{id}/submit',
       '/api/objects/{id}/versions',
       '/api/objects/{id}/versions/{from}/{to}',
+      '/api/review-cases',
+      '/api/review-cases/{id}',
+      '/api/review-cases/{id}/comments',
+      '/api/review-cases/{id}/decision',
       '/api/session',
+      '/api/verify',
     ]);
     expect(document.components.schemas.ObjectPassport.properties).toHaveProperty('contacts');
     expect(document.components.schemas.ObjectPassport.required).toContain('kind');
@@ -432,6 +438,12 @@ describe('documentation', () => {
       'GET /api/document-files/:fileId': { permission: 'objects.read' },
       'GET /api/document-files/:fileId/report': { permission: 'objects.read' },
       'GET /api/document-files/:fileId/content': { permission: 'objects.read' },
+      'POST /api/objects/:id/submit': { permission: 'objects.edit' },
+      'GET /api/review-cases': { permission: 'reviews.read' },
+      'GET /api/review-cases/:id': { permission: 'reviews.read' },
+      'POST /api/review-cases/:id/comments': { permission: 'reviews.decide' },
+      'POST /api/review-cases/:id/decision': { permission: 'reviews.decide' },
+      'GET /api/verify': 'public',
     });
   });
 

@@ -606,6 +606,7 @@ describe('route access', () => {
     'GET /duties': { staff: 'allowed', staff_other: 'allowed', reviewer: 'allowed', auditor: 'allowed', admin: 'allowed' },
     'GET /objects/:id/documents/new': { staff: 'allowed', staff_other: 'hidden' },
     'POST /objects/:id/documents': { staff: 'allowed', staff_other: 'hidden' },
+    'POST /objects/:id/submit': { staff: 'allowed', staff_other: 'hidden' },
   };
 
   it('declares every route of the module, and lets each role through exactly as the table says', async () => {

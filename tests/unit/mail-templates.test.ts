@@ -14,6 +14,11 @@ const samples: { [N in MailTemplateName]: MailTemplateParams<N> } = {
   account_request_rejected: { fullName: 'Әлиев Серік', requestNumber: 'AR-2026-000042', reason: 'Неверно указан ИИН' },
   password_reset: { fullName: 'Әлиев Серік', link, expiresAt: due },
   account_activated: { fullName: 'Әлиев Серік' },
+  review_submitted: { fullName: 'Әлиев Серік', caseNumber: 'RC-2026-000007', objectName: 'Реестр разрешений', objectNameKk: 'Рұқсаттар тізілімі', dueAt: due, link },
+  review_returned: { fullName: 'Әлиев Серік', caseNumber: 'RC-2026-000007', objectName: 'Реестр разрешений', objectNameKk: 'Рұқсаттар тізілімі', comments: 2, note: 'Уточните число пользователей', link },
+  review_approved: { fullName: 'Әлиев Серік', caseNumber: 'RC-2026-000007', objectName: 'Реестр разрешений', objectNameKk: 'Рұқсаттар тізілімі', accountCode: 'AP-2026-000123-04', documentNumber: 'EXT-2026-7KQ2-M9XD', link },
+  review_due_reminder: { fullName: 'Әлиев Серік', caseNumber: 'RC-2026-000007', objectName: 'Реестр разрешений', objectNameKk: 'Рұқсаттар тізілімі', dueAt: due, link },
+  review_overdue_digest: { fullName: 'Әлиев Серік', count: 2, lines: 'RC-2026-000007 — Рұқсаттар тізілімі', link },
 };
 
 function render<N extends MailTemplateName>(name: N, params: MailTemplateParams<N>) {

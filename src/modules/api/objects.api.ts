@@ -66,6 +66,18 @@ import {
 } from '../documents/documents.service.ts';
 import { readDocumentUpload } from '../documents/upload-parts.ts';
 import { sendDownload } from '../documents/documents.web.ts';
+import {
+  addReviewComment,
+  type CaseSummary,
+  decideReviewCase,
+  getReviewCase,
+  listReviewCases,
+  QUEUE_FILTERS,
+  type QueueFilter,
+  submitForReview,
+  verifyIssuedDocument,
+} from '../reviews/reviews.service.ts';
+import { VERIFY_LIMIT } from '../reviews/reviews.web.ts';
 import { API_ERROR_SCHEMA_ID, IMPORT_SCHEMA_ID, PASSPORT_SCHEMA_ID } from './openapi.plugin.ts';
 
 const IMPORT_FILE = 'object-import.schema.json';
@@ -245,7 +257,8 @@ const ERROR_ANSWERS: Record<number, string> = {
   401: 'UNAUTHENTICATED: nobody is signed in (or the session ended).',
   403: 'FORBIDDEN: the role lacks the permission. CSRF_INVALID: no valid x-csrf-token header.',
   404: "NOT_FOUND: no such object or document, or one of another organization (staff see their organization's only).",
-  409: 'CONFLICT: details.reason "stale_version" (with details.currentVersion) or "object_terminated".',
+  409: 'CONFLICT: details.reason "stale_version" (with details.currentVersion), "object_terminated", "case_open" or "case_decided".',
+  429: 'RATE_LIMITED: too many requests from this address; wait a minute.',
   413: 'PAYLOAD_TOO_LARGE: over the upload limit.',
   415: 'UNSUPPORTED_MEDIA_TYPE: neither JSON nor a multipart upload.',
   503: 'SERVICE_UNAVAILABLE: the stored file is missing (administrators are alerted by the fixity check).',
@@ -312,6 +325,28 @@ const documentFileStatus = {
   properties: { ...documentFile.properties, objectId: text, kind: { enum: [...DOCUMENT_KIND_IDS] }, version: { type: 'integer' }, versionId: text },
 };
 
+
+const reviewCaseSchema = object({
+  id: text,
+  number: text,
+  objectId: text,
+  objectName: bilingualName,
+  organization: object({ id: text, bin: text, nameKk: text, nameRu: text }),
+  kind: { enum: ['registration', 'update'] },
+  objectVersion: { type: 'integer' },
+  status: { enum: ['open', 'returned', 'approved'] },
+  submittedAt: instant,
+  submittedByName: text,
+  dueAt: instant,
+  takenById: nullableText,
+  takenByName: nullableText,
+  decidedAt: nullableInstant,
+  decidedByName: nullableText,
+  timeliness: { enum: ['on_time', 'due_today', 'overdue', 'decided_on_time', 'decided_late'] },
+  deadline: { type: ['object', 'null'] },
+});
+const reviewCommentSchema = object({ id: text, targetType: { enum: ['field', 'document', 'general'] }, target: nullableText, body: text, authorName: text, createdAt: instant });
+
 // ---------------------------------------------------------------------------------------------
 // Answers: the services' results as JSON (dates as text)
 
@@ -333,6 +368,10 @@ function documentVersionJson(version: DocumentVersionView) {
     uploadedAt: iso(version.uploadedAt),
     files: Object.fromEntries(Object.entries(version.files).map(([slot, file]) => [slot, documentFileJson(file)])),
   };
+}
+
+function caseJson(item: CaseSummary) {
+  return { ...item, submittedAt: iso(item.submittedAt), dueAt: iso(item.dueAt), decidedAt: isoOrNull(item.decidedAt) };
 }
 
 function registryItemJson(item: RegistryItem) {
@@ -660,6 +699,65 @@ export const objectsApiSchemas = {
     params: fileParams,
     response: { 200: { description: 'The file.', type: 'string' }, ...errors(...READ_ERRORS, 404, 503) },
   },
+
+  submitObject: {
+    summary: 'Submit the object for review by the service integrator',
+    description:
+      'Opens a review case due 5 working days later (003 §8), with the submission frozen as it is now. 422: the object is not complete; ' +
+      'details.fields has one error per gap with field "submission": rule "missing_field" (params.field, a passport path) or "missing_document" (params.documentKind).',
+    tags: ['reviews'],
+    params: idParams,
+    response: { 201: reviewCaseSchema, ...errors(...WRITE_ERRORS, 404, 409) },
+  },
+
+  listReviewCases: {
+    summary: "The service integrator's queue of review cases",
+    tags: ['reviews'],
+    querystring: { type: 'object', additionalProperties: false, properties: { filter: { enum: [...QUEUE_FILTERS], default: 'open' } } },
+    response: { 200: object({ items: { type: 'array', items: reviewCaseSchema } }), ...errors(...READ_ERRORS) },
+  },
+
+  getReviewCase: {
+    summary: 'A review case with the submission as it was frozen, and its comments',
+    tags: ['reviews'],
+    params: idParams,
+    response: {
+      200: { ...reviewCaseSchema, required: [...reviewCaseSchema.required, 'snapshot', 'comments'], properties: { ...reviewCaseSchema.properties, snapshot: { type: 'object' }, comments: { type: 'array', items: reviewCommentSchema } } },
+      ...errors(...READ_ERRORS, 404),
+    },
+  },
+
+  commentReviewCase: {
+    summary: 'Comment on a field, a document, or the submission as a whole',
+    description: 'target: "general", "field:<passport path>" or "document:<document kind>".',
+    tags: ['reviews'],
+    params: idParams,
+    body: object({ target: { type: 'string', maxLength: 300 }, body: { type: 'string', maxLength: 8000 } }),
+    response: { 201: reviewCommentSchema, ...errors(...WRITE_ERRORS, 404, 409) },
+  },
+
+  decideReviewCase: {
+    summary: 'Return the case for completion, or approve it',
+    description: 'Approval assigns the account code on the first approval (kept for life) and issues the extract, verifiable at /api/verify.',
+    tags: ['reviews'],
+    params: idParams,
+    body: { ...object({ decision: { enum: ['return', 'approve'] }, note: { type: 'string', maxLength: 8000 } }), required: ['decision'] },
+    response: {
+      200: object({ caseId: text, status: { enum: ['returned', 'approved'] }, accountCode: nullableText, issuedDocument: { type: ['object', 'null'] } }),
+      ...errors(...WRITE_ERRORS, 404, 409),
+    },
+  },
+
+  verifyDocument: {
+    summary: 'Verify an issued document by its number and the owner BIN (002)',
+    description: 'Public and rate-limited. A match answers the document; anything else answers 404 NOT_FOUND, the same whichever of the two was wrong.',
+    tags: ['verification'],
+    querystring: { type: 'object', additionalProperties: false, required: ['number', 'bin'], properties: { number: { type: 'string', maxLength: 100 }, bin: { type: 'string', maxLength: 40 } } },
+    response: {
+      200: object({ number: text, issuedOn: day, accountCode: text, ownerBin: text, approvedByName: text, objectName: bilingualName, ownerName: bilingualName }),
+      ...errors(404, 429),
+    },
+  },
 } satisfies Record<string, FastifySchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -830,6 +928,51 @@ async function objectsApi(fastify: FastifyInstance): Promise<void> {
   fastify.get<{ Params: { fileId: string } }>('/api/document-files/:fileId/content', { config: access('objects.read'), schema: schemas.downloadDocumentFile }, async (request, reply) => {
     return sendDownload(reply, await openDocumentFile(db, store, request.user, request.params.fileId));
   });
+
+  const reviewDeps = { db, store, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+
+  fastify.post<{ Params: { id: string } }>('/api/objects/:id/submit', { config: access('objects.edit'), schema: schemas.submitObject }, async (request, reply) =>
+    reply.code(201).send(caseJson(await submitForReview(reviewDeps, request.user, request.params.id, ctx(request)))),
+  );
+
+  fastify.get<{ Querystring: { filter: QueueFilter } }>('/api/review-cases', { config: access('reviews.read'), schema: schemas.listReviewCases }, async (request) => ({
+    items: (await listReviewCases(db, request.user, request.query.filter)).map(caseJson),
+  }));
+
+  fastify.get<{ Params: { id: string } }>('/api/review-cases/:id', { config: access('reviews.read'), schema: schemas.getReviewCase }, async (request) => {
+    const detail = await getReviewCase(db, request.user, request.params.id);
+    return {
+      ...caseJson(detail),
+      snapshot: detail.snapshot,
+      comments: detail.comments.map((c) => ({ ...c, createdAt: iso(c.createdAt) })),
+    };
+  });
+
+  fastify.post<{ Params: { id: string }; Body: { target: string; body: string } }>(
+    '/api/review-cases/:id/comments',
+    { config: access('reviews.decide'), schema: schemas.commentReviewCase },
+    async (request, reply) => {
+      const comment = await addReviewComment(db, request.user, request.params.id, request.body, ctx(request));
+      return reply.code(201).send({ ...comment, createdAt: iso(comment.createdAt) });
+    },
+  );
+
+  fastify.post<{ Params: { id: string }; Body: { decision: string; note?: string } }>(
+    '/api/review-cases/:id/decision',
+    { config: access('reviews.decide'), schema: schemas.decideReviewCase },
+    async (request) => decideReviewCase(reviewDeps, request.user, request.params.id, request.body, ctx(request)),
+  );
+
+  fastify.get<{ Querystring: { number: string; bin: string } }>(
+    '/api/verify',
+    { config: { access: 'public', rateLimit: VERIFY_LIMIT }, schema: schemas.verifyDocument },
+    async (request) => {
+      const document = await verifyIssuedDocument(db, request.query.number, request.query.bin);
+      if (!document) throw new AppError('NOT_FOUND', 'no document with this number and BIN exists');
+      const { id: _id, ...shown } = document;
+      return shown;
+    },
+  );
 }
 
 export default fp(objectsApi, { name: 'portal-objects-api', dependencies: ['portal-auth', 'portal-openapi'], encapsulate: true });

@@ -34,6 +34,9 @@ export const PERMISSIONS = {
   /** The service integrator records that information is missing or out of date (003 §9). */
   'objects.report_outdated': ['reviewer', 'admin'],
   'duties.read_all': ['reviewer', 'auditor', 'admin'],
+  /** Review cases of the service integrator (003 §8): reviewers work them, auditors read them. */
+  'reviews.read': ['reviewer', 'auditor', 'admin'],
+  'reviews.decide': ['reviewer', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

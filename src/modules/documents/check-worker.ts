@@ -4,8 +4,9 @@
  * As for mail (notifications/mail-worker.ts), the table is the source of truth: document_files
  * rows in queued / checking / check_failed are what is left to check. A sweep queues one job per
  * such row (singletonKey = the file's id, so a file never has two jobs), at start, every few
- * seconds and whenever an upload wakes it. The worker takes at most as many jobs at once as the
- * veraPDF pool has JVMs (localConcurrency): the rest wait in the queue, which is the back-pressure.
+ * seconds and whenever an upload wakes it. The worker takes at most twice as many jobs at once as
+ * the veraPDF pool has JVMs (localConcurrency; the pool queues the second and hands it to a JVM
+ * ahead): the rest wait in the queue, which is the back-pressure.
  * A crash or timeout of veraPDF fails the job, and pg-boss retries it with backoff; after the last
  * retry the file stays "could not be checked" (check_failed) until an administrator's recheck or
  * the next start — it is never accepted unchecked.
@@ -102,7 +103,14 @@ export async function startDocumentCheckWorker(options: DocumentCheckWorkerOptio
     });
     workerId = await boss.work(
       DOCUMENT_CHECK_QUEUE,
-      { includeMetadata: true, perJobResults: true, batchSize: 1, localConcurrency: Math.max(1, options.concurrency), pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+      {
+        includeMetadata: true,
+        perJobResults: true,
+        batchSize: 1,
+        // Twice the JVMs: each is handed its next file while Node still reads the last report (the pool's prefetch).
+        localConcurrency: Math.max(1, options.concurrency * 2),
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+      },
       handle,
     );
     if (options.fixitySchedule ?? true) {

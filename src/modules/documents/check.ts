@@ -93,17 +93,22 @@ export async function checkPdfOriginal(filePath: string, veraPdf: VeraPdf): Prom
     report: null,
     error: null,
   };
-  const parsed = await extractPdfText(filePath);
+  // Both read the file on their own; running them side by side keeps the JVM busy while pdf.js parses.
+  const [parsed, validation] = await Promise.all([
+    extractPdfText(filePath),
+    veraPdf.validate(filePath).then(
+      (report) => ({ report, error: null }),
+      (error: unknown) => ({ report: null, error }),
+    ),
+  ]);
   if (parsed.ok) {
     result.text = parsed.text;
     result.pageCount = parsed.pages;
     result.declaredPdfa = parsed.declaredPdfa ? flavourOf(parsed.declaredPdfa) : null;
   }
 
-  let report;
-  try {
-    report = await veraPdf.validate(filePath);
-  } catch (error) {
+  const { report, error } = validation;
+  if (!report) {
     if (error instanceof VeraPdfError) return { ...result, verdict: 'error', error: `${error.code}: ${error.message}`, unavailable: error.code === 'VERAPDF_UNAVAILABLE' };
     throw error;
   }

@@ -75,6 +75,46 @@ export const MAIL_TEMPLATES = {
     ],
   })),
 
+  /** To the staff member who submitted an object for review (003 §8). */
+  review_submitted: defineTemplate((p: { fullName: string; caseNumber: string; objectName: string; objectNameKk: string; dueAt: Date; link: string }) => ({
+    subject: subject('mail.review_submitted.subject', { number: p.caseNumber }),
+    body: [greeting(p.fullName), paragraph('mail.review_submitted.body', { number: p.caseNumber, objectKk: p.objectNameKk, objectRu: p.objectName, due: p.dueAt }), link(p.link)],
+  })),
+
+  /** To the submitter: the case was returned for completion, with the reviewer's comments on the object's page. */
+  review_returned: defineTemplate((p: { fullName: string; caseNumber: string; objectName: string; objectNameKk: string; comments: number; note: string; link: string }) => ({
+    subject: subject('mail.review_returned.subject', { number: p.caseNumber }),
+    body: [
+      greeting(p.fullName),
+      paragraph('mail.review_returned.body', { number: p.caseNumber, objectKk: p.objectNameKk, objectRu: p.objectName, count: p.comments }),
+      ...(p.note ? [quote(p.note)] : []),
+      paragraph('mail.review_returned.next_steps'),
+      link(p.link),
+    ],
+  })),
+
+  /** To the submitter: approved; the account code and the extract's number. */
+  review_approved: defineTemplate((p: { fullName: string; caseNumber: string; objectName: string; objectNameKk: string; accountCode: string; documentNumber: string; link: string }) => ({
+    subject: subject('mail.review_approved.subject', { number: p.caseNumber, code: p.accountCode }),
+    body: [
+      greeting(p.fullName),
+      paragraph('mail.review_approved.body', { number: p.caseNumber, objectKk: p.objectNameKk, objectRu: p.objectName, code: p.accountCode, document: p.documentNumber }),
+      link(p.link),
+    ],
+  })),
+
+  /** To the reviewer who holds a case (or every reviewer, while nobody does), one working day before it is due. */
+  review_due_reminder: defineTemplate((p: { fullName: string; caseNumber: string; objectName: string; objectNameKk: string; dueAt: Date; link: string }) => ({
+    subject: subject('mail.review_due_reminder.subject', { number: p.caseNumber }),
+    body: [greeting(p.fullName), paragraph('mail.review_due_reminder.body', { number: p.caseNumber, objectKk: p.objectNameKk, objectRu: p.objectName, due: p.dueAt }), link(p.link)],
+  })),
+
+  /** To administrators, once a day while any case is overdue. */
+  review_overdue_digest: defineTemplate((p: { fullName: string; count: number; lines: string; link: string }) => ({
+    subject: subject('mail.review_overdue_digest.subject', { count: p.count }),
+    body: [greeting(p.fullName), paragraph('mail.review_overdue_digest.body', { count: p.count }), quote(p.lines), link(p.link)],
+  })),
+
   /** Only ever sent to an existing active account; the caller answers every request the same way. */
   password_reset: defineTemplate((p: { fullName: string; link: string; expiresAt: Date }) => ({
     subject: subject('mail.password_reset.subject'),

@@ -19,6 +19,7 @@ import { type AuthUser, can } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
 import { listObjectDocuments } from '../documents/documents.service.ts';
+import { commentsByTarget, getObjectReview } from '../reviews/reviews.service.ts';
 import { documentTexts } from '../documents/documents.web.ts';
 import { MOVES, stateKey } from './lifecycle.ts';
 import {
@@ -360,7 +361,7 @@ const MODULE_RULES = new Set([
 /** Move refusals (lifecycle.ts MoveRefusalCode), also used for the other days of the forms. */
 const REFUSAL_RULES = new Set(['object_terminated', 'not_commissioned', 'move_not_available', 'document_missing', 'date_invalid', 'date_in_future', 'date_before_previous_move']);
 
-interface Texts {
+export interface Texts {
   t: FastifyRequest['t'];
   lang: Language;
   formatDate: (day: string) => string;
@@ -400,7 +401,7 @@ function formRule(name: string, rule: string, classValue: string): string {
   }
 }
 
-function textsFor(request: FastifyRequest, form?: PassportForm): Texts {
+export function textsFor(request: FastifyRequest, form?: PassportForm): Texts {
   const t = request.t;
   const lang = request.language;
   const dateFormat = new Intl.DateTimeFormat(LOCALE_TAGS[lang], { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -472,7 +473,7 @@ function textsFor(request: FastifyRequest, form?: PassportForm): Texts {
 }
 
 /** The passport as rows of label and value, by section, in the order of the schema. */
-function passportSections(passport: unknown): Array<{ id: string; rows: Array<{ path: string; value: unknown }> }> {
+export function passportSections(passport: unknown): Array<{ id: string; rows: Array<{ path: string; value: unknown }> }> {
   const leaves = diffPassports(undefined, passport);
   return PASSPORT_SECTIONS.map((section) => ({
     id: section.id,
@@ -557,11 +558,14 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
     const object = await getObject(db, request.user, id);
     const versions = await listObjectVersions(db, request.user, id);
     const documents = await listObjectDocuments(db, request.user, id);
+    const review = await getObjectReview(db, request.user, id);
     const texts = textsFor(request);
     return reply.render(`${views}/detail`, {
       ...texts,
       documents,
       documentTexts: documentTexts(request),
+      review,
+      reviewComments: commentsByTarget(review),
       object,
       versions,
       sections: passportSections(object.passport),

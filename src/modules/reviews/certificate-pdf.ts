@@ -1,14 +1,20 @@
 /**
  * The extract (үзінді көшірме / выписка) issued when the service integrator approves an
- * informatization object: one A4 page, PDF/A-1b, in Kazakh and Russian, with a QR code that leads
+ * informatization object: one A4 page, PDF/A-1a, in Kazakh and Russian, with a QR code that leads
  * to the portal's verification page.
  *
- * PDF/A-1b as pdfkit writes it with `pdfVersion: '1.4'` and `subset: 'PDF/A-1b'`: the sRGB output
- * intent (pdfkit's own ICC profile), XMP metadata with the pdfaid identification and the Info entries
- * mirrored, fonts embedded as subsets with a CIDSet. What stays ours to avoid: transparency (no
- * opacity anywhere), images (the QR code is vector rectangles), annotations (the URL is printed, not
- * linked), and the standard 14 fonts (DejaVu Sans is the document font from the first byte on, so
- * pdfkit never loads Helvetica).
+ * PDF/A-1a as pdfkit writes it with `pdfVersion: '1.4'`, `subset: 'PDF/A-1a'` and `tagged: true`:
+ * the sRGB output intent (pdfkit's own ICC profile), XMP metadata with the pdfaid identification and
+ * the Info entries mirrored, fonts embedded as subsets with a CIDSet and a ToUnicode map, MarkInfo
+ * and a structure tree. The structure is ours: Document > H1 ×2, Table > TR > TH/TD > P (with Lang
+ * kk or ru where the text is in one language), Figure (with Alt) for the QR code, P for the rest;
+ * the rules between rows are Layout artifacts. Also ours to avoid: transparency (no opacity
+ * anywhere), images (the QR code is vector rectangles), annotations (the URL is printed, not
+ * linked), and the standard 14 fonts (DejaVu Sans is the document font from the start, so pdfkit
+ * never loads Helvetica).
+ *
+ * Long names shrink the text (down to about 7-point values) rather than spill onto a second page;
+ * data that would not fit even then is refused with an error.
  *
  * The output is deterministic: the creation date comes from `issuedOn` (00:00 in Almaty, UTC+5), and
  * pdfkit derives the file ID from the Info entries, so the same data gives the same bytes.
@@ -101,11 +107,10 @@ function validate(data: CertificateData): void {
 const PAGE_MARGIN = 56;
 const LABEL_WIDTH = 190;
 const COLUMN_GAP = 14;
-const ROW_PADDING = 7;
 const TEXT_COLOR = '#000000';
 const LABEL_COLOR = '#333333';
 const RULE_COLOR = '#999999';
-/** Points per module: a URL of 60–120 characters (version 4–7, 33–45 modules) makes a code of 3–4 cm. */
+/** Points per module: a URL of 60–150 characters (version 4–8, 33–49 modules) makes a 4.3–6 cm symbol with its quiet zone. */
 const QR_MODULE = 3;
 const QR_QUIET_ZONE = 4; // modules, as ISO/IEC 18004 asks
 
@@ -169,9 +174,14 @@ export async function renderCertificatePdf(data: CertificateData): Promise<Buffe
     doc.on('error', reject);
   });
 
+  let pages = 1;
+  doc.on('pageAdded', () => pages++);
   draw(doc, data);
   doc.end();
-  return finished;
+  const bytes = await finished;
+  // The measurements in draw() should prevent this; a second page would be a layout bug.
+  if (pages !== 1) throw new Error(`the extract came out on ${pages} pages`);
+  return bytes;
 }
 
 type Doc = PDFKit.PDFDocument;
@@ -189,41 +199,119 @@ function artifact(doc: Doc, paint: () => void): void {
   doc.endMarkedContent();
 }
 
-function draw(doc: Doc, data: CertificateData): void {
+interface Sizes {
+  title: number;
+  label: number;
+  labelRu: number;
+  value: number;
+  padding: number;
+  caption: number;
+  note: number;
+}
+
+/** Font sizes and paddings at `scale`; long names make the whole text smaller, never a second page. */
+function sizesAt(scale: number): Sizes {
+  return { title: 13 * scale, label: 9 * scale, labelRu: 8.5 * scale, value: 10.5 * scale, padding: 7 * scale, caption: 10, note: 8 };
+}
+
+/** From full size down to about 7-point values; below that the data is not a plausible extract. */
+const SCALES = [1, 0.93, 0.86, 0.8, 0.74, 0.68];
+
+const TITLE_GAP = 6;
+const AFTER_TITLE = 18;
+const BEFORE_QR = 24;
+const URL_SIZE = { max: 8, min: 6 };
+
+interface Geometry {
+  left: number;
+  width: number;
+  right: number;
+  valueLeft: number;
+  valueWidth: number;
+}
+
+function geometryOf(doc: Doc): Geometry {
   const left = PAGE_MARGIN;
   const width = doc.page.width - 2 * PAGE_MARGIN;
-  const right = left + width;
+  const valueLeft = left + LABEL_WIDTH + COLUMN_GAP;
+  return { left, width, right: left + width, valueLeft, valueWidth: left + width - valueLeft };
+}
+
+function measure(doc: Doc, font: 'regular' | 'bold', size: number, text: string, width: number): number {
+  return doc.font(font).fontSize(size).heightOfString(text, { width });
+}
+
+function rowHeight(doc: Doc, row: Labelled, sizes: Sizes, g: Geometry): number {
+  const label = measure(doc, 'bold', sizes.label, row.kk, LABEL_WIDTH) + 1 + measure(doc, 'regular', sizes.labelRu, row.ru, LABEL_WIDTH);
+  const value = row.value.reduce((sum, part) => sum + measure(doc, row.bold ? 'bold' : 'regular', sizes.value, part.text, g.valueWidth), 0);
+  return Math.max(label, value) + 2 * sizes.padding;
+}
+
+const CAPTION = 'Тексеру / Проверка';
+const NOTE = {
+  kk: 'Үзінді көшірменің түпнұсқалығын QR-код немесе жоғарыдағы сілтеме арқылы тексеруге болады.',
+  ru: 'Подлинность выписки можно проверить по QR-коду или по ссылке выше.',
+} as const;
+
+/** The height of everything on the page at these sizes, top margin to the last line. */
+function contentHeight(doc: Doc, data: CertificateData, rows: Labelled[], qrSide: number, urlSize: number, sizes: Sizes, g: Geometry): number {
+  const title = measure(doc, 'bold', sizes.title, CERTIFICATE_TITLE.kk, g.width) + TITLE_GAP + measure(doc, 'bold', sizes.title, CERTIFICATE_TITLE.ru, g.width);
+  const table = rows.reduce((sum, row) => sum + rowHeight(doc, row, sizes, g), 0);
+  const qrBlock =
+    BEFORE_QR +
+    measure(doc, 'bold', sizes.caption, CAPTION, g.width) +
+    4 +
+    qrSide +
+    2 +
+    measure(doc, 'regular', urlSize, data.verificationUrl, g.width) +
+    12 +
+    measure(doc, 'regular', sizes.note, NOTE.kk, g.width) +
+    1 +
+    measure(doc, 'regular', sizes.note, NOTE.ru, g.width);
+  return title + AFTER_TITLE + table + qrBlock;
+}
+
+function draw(doc: Doc, data: CertificateData): void {
+  const g = geometryOf(doc);
+  const { left, width, right, valueLeft, valueWidth } = g;
+  const rows = rowsOf(data);
+  const matrix = qrMatrix(data.verificationUrl);
+  const qrSide = (matrix.length + 2 * QR_QUIET_ZONE) * QR_MODULE;
+  const urlSize = fittingSize(doc, data.verificationUrl, width, URL_SIZE.max, URL_SIZE.min);
+  // A little slack: pdfkit breaks the page as soon as a line would end past the bottom margin.
+  const available = doc.page.height - 2 * PAGE_MARGIN - 2;
+  const sizes = SCALES.map(sizesAt).find((candidate) => contentHeight(doc, data, rows, qrSide, urlSize, candidate, g) <= available);
+  if (!sizes) throw new Error('the extract does not fit on one page');
+
   const root = doc.struct('Document');
   doc.addStructure(root);
 
   // Title, Kazakh first (the state language), then Russian.
-  doc.fillColor(TEXT_COLOR).font('bold').fontSize(13);
+  doc.fillColor(TEXT_COLOR).font('bold').fontSize(sizes.title);
   tag(doc, root, 'H1', { lang: 'kk' }, () => doc.text(CERTIFICATE_TITLE.kk, left, PAGE_MARGIN, { width, align: 'center' }));
-  tag(doc, root, 'H1', { lang: 'ru' }, () => doc.text(CERTIFICATE_TITLE.ru, left, doc.y + 6, { width, align: 'center' }));
-  let y = doc.y + 18;
+  tag(doc, root, 'H1', { lang: 'ru' }, () => doc.text(CERTIFICATE_TITLE.ru, left, doc.y + TITLE_GAP, { width, align: 'center' }));
+  let y = doc.y + AFTER_TITLE;
   artifact(doc, () => hRule(doc, left, right, y, 1));
 
   // Labelled rows: label kk over label ru on the left, the value on the right.
-  const valueLeft = left + LABEL_WIDTH + COLUMN_GAP;
-  const valueWidth = right - valueLeft;
   const table = doc.struct('Table');
   root.add(table);
-  for (const row of rowsOf(data)) {
-    const top = y + ROW_PADDING;
+  for (const row of rows) {
+    const top = y + sizes.padding;
+    const bottom = y + rowHeight(doc, row, sizes, g);
     const tr = doc.struct('TR');
     table.add(tr);
     const th = doc.struct('TH');
     tr.add(th);
-    doc.font('bold').fontSize(9).fillColor(LABEL_COLOR);
+    doc.font('bold').fontSize(sizes.label).fillColor(LABEL_COLOR);
     tag(doc, th, 'P', { lang: 'kk' }, () => doc.text(row.kk, left, top, { width: LABEL_WIDTH }));
-    doc.font('regular').fontSize(8.5);
+    doc.font('regular').fontSize(sizes.labelRu);
     tag(doc, th, 'P', { lang: 'ru' }, () => doc.text(row.ru, left, doc.y + 1, { width: LABEL_WIDTH }));
     th.end();
-    const labelBottom = doc.y;
 
     const td = doc.struct('TD');
     tr.add(td);
-    doc.font(row.bold ? 'bold' : 'regular').fontSize(10.5).fillColor(TEXT_COLOR);
+    doc.font(row.bold ? 'bold' : 'regular').fontSize(sizes.value).fillColor(TEXT_COLOR);
     doc.y = top;
     for (const part of row.value) {
       const options = part.lang ? { lang: part.lang } : {};
@@ -231,39 +319,27 @@ function draw(doc: Doc, data: CertificateData): void {
     }
     td.end();
     tr.end();
-    y = Math.max(labelBottom, doc.y) + ROW_PADDING;
+    y = bottom;
     artifact(doc, () => hRule(doc, left, right, y, 0.5));
   }
   table.end();
 
   // QR code with its caption and the URL it encodes.
-  const matrix = qrMatrix(data.verificationUrl);
-  const qrSide = (matrix.length + 2 * QR_QUIET_ZONE) * QR_MODULE;
-  y += 24;
-  doc.font('bold').fontSize(10).fillColor(TEXT_COLOR);
-  tag(doc, root, 'P', {}, () => doc.text('Тексеру / Проверка', left, y, { width, align: 'center' }));
+  y += BEFORE_QR;
+  doc.font('bold').fontSize(sizes.caption).fillColor(TEXT_COLOR);
+  tag(doc, root, 'P', {}, () => doc.text(CAPTION, left, y, { width, align: 'center' }));
   const qrTop = doc.y + 4;
   const qrLeft = left + (width - qrSide) / 2;
   const quiet = QR_QUIET_ZONE * QR_MODULE;
-  tag(doc, root, 'Figure', { alt: `QR-код: ${data.verificationUrl}` }, () =>
-    drawQr(doc, matrix, qrLeft + quiet, qrTop + quiet, QR_MODULE),
-  );
-  doc.font('regular').fillColor(TEXT_COLOR);
-  const urlSize = fittingSize(doc, data.verificationUrl, width, 8, 6);
-  doc.fontSize(urlSize);
+  tag(doc, root, 'Figure', { alt: `QR-код: ${data.verificationUrl}` }, () => drawQr(doc, matrix, qrLeft + quiet, qrTop + quiet, QR_MODULE));
+  doc.font('regular').fontSize(urlSize).fillColor(TEXT_COLOR);
   tag(doc, root, 'P', {}, () => doc.text(data.verificationUrl, left, qrTop + qrSide + 2, { width, align: 'center' }));
 
-  doc.fontSize(8).fillColor(LABEL_COLOR);
+  doc.fontSize(sizes.note).fillColor(LABEL_COLOR);
   const noteTop = doc.y + 12;
-  tag(doc, root, 'P', { lang: 'kk' }, () =>
-    doc.text('Үзінді көшірменің түпнұсқалығын QR-код немесе жоғарыдағы сілтеме арқылы тексеруге болады.', left, noteTop, { width, align: 'center' }),
-  );
-  tag(doc, root, 'P', { lang: 'ru' }, () =>
-    doc.text('Подлинность выписки можно проверить по QR-коду или по ссылке выше.', left, doc.y + 1, { width, align: 'center' }),
-  );
+  tag(doc, root, 'P', { lang: 'kk' }, () => doc.text(NOTE.kk, left, noteTop, { width, align: 'center' }));
+  tag(doc, root, 'P', { lang: 'ru' }, () => doc.text(NOTE.ru, left, doc.y + 1, { width, align: 'center' }));
   root.end();
-
-  if (doc.bufferedPageRange().count !== 1) throw new Error('the extract does not fit on one page');
 }
 
 function hRule(doc: Doc, x1: number, x2: number, y: number, lineWidth: number): void {
