@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import jsQRModule from 'jsqr';
 import { PDFParse, VerbosityLevel } from 'pdf-parse';
 import QRCode from 'qrcode';
@@ -19,6 +18,7 @@ import {
   type CertificateData,
 } from '../../src/modules/reviews/certificate-pdf.ts';
 import { projectRoot } from '../support/paths.ts';
+import { drawnQr, raster } from '../support/qr.ts';
 
 // jsqr is CommonJS (UMD) with an ES-style default export: Node's default import is module.exports,
 // which carries the function as `.default` too.
@@ -62,66 +62,11 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The decoded content of every stream in the file (pdfkit writes no object streams). */
-function streams(bytes: Buffer): Array<{ dict: string; text: string }> {
-  const source = bytes.toString('latin1');
-  const found: Array<{ dict: string; text: string }> = [];
-  const pattern = /\d+ 0 obj\s*<<((?:(?!endobj)[\s\S])*?)>>\s*stream\r?\n/g;
-  for (let match = pattern.exec(source); match; match = pattern.exec(source)) {
-    const start = match.index + match[0].length;
-    const end = source.indexOf('endstream', start);
-    const dict = match[1] ?? '';
-    const raw = bytes.subarray(start, end);
-    found.push({ dict, text: (/\/FlateDecode/.test(dict) ? inflateSync(raw) : raw).toString('latin1') });
-  }
-  return found;
-}
-
-/**
- * The QR code as drawn: the `re` operators inside the Figure's marked content, which are in
- * module units (col row width 1); returns the dark modules as a square matrix.
- */
-function drawnQr(bytes: Buffer): boolean[][] {
-  const page = streams(bytes).find((stream) => stream.text.includes('/Figure'));
-  if (!page) throw new Error('no content stream with a Figure');
-  const figure = page.text.slice(page.text.indexOf('/Figure'));
-  const body = figure.slice(0, figure.indexOf('EMC'));
-  const rects = [...body.matchAll(/^(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re$/gm)].map((m) => m.slice(1, 5).map(Number) as [number, number, number, number]);
-  expect(rects.length).toBeGreaterThan(50);
-  for (const [x, y, w, h] of rects) {
-    expect([x, y, w].every(Number.isInteger) && h === 1, `${x} ${y} ${w} ${h}`).toBe(true);
-  }
-  const size = Math.max(...rects.map(([x, , w]) => x + w));
-  const matrix = Array.from({ length: size }, () => Array<boolean>(size).fill(false));
-  for (const [x, y, w] of rects) {
-    for (let col = x; col < x + w; col++) matrix[y]![col] = true;
-  }
-  return matrix;
-}
-
 function libraryMatrix(text: string): boolean[][] {
   const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
   return Array.from({ length: modules.size }, (_, row) => Array.from({ length: modules.size }, (_, col) => modules.data[row * modules.size + col] === 1));
 }
 
-/** Black-on-white RGBA pixels of the matrix, with a 4-module quiet zone, `scale` pixels per module. */
-function raster(matrix: boolean[][], scale: number): { pixels: Uint8ClampedArray; side: number } {
-  const quiet = 4;
-  const side = (matrix.length + 2 * quiet) * scale;
-  const pixels = new Uint8ClampedArray(side * side * 4).fill(255);
-  matrix.forEach((cells, row) =>
-    cells.forEach((dark, col) => {
-      if (!dark) return;
-      for (let dy = 0; dy < scale; dy++) {
-        for (let dx = 0; dx < scale; dx++) {
-          const offset = (((row + quiet) * scale + dy) * side + (col + quiet) * scale + dx) * 4;
-          pixels[offset] = pixels[offset + 1] = pixels[offset + 2] = 0;
-        }
-      }
-    }),
-  );
-  return { pixels, side };
-}
 
 describe('renderCertificatePdf', () => {
   it('makes a PDF/A-1a file that veraPDF passes', async () => {

@@ -722,7 +722,19 @@ export const objectsApiSchemas = {
     tags: ['reviews'],
     params: idParams,
     response: {
-      200: { ...reviewCaseSchema, required: [...reviewCaseSchema.required, 'snapshot', 'comments'], properties: { ...reviewCaseSchema.properties, snapshot: { type: 'object' }, comments: { type: 'array', items: reviewCommentSchema } } },
+      200: {
+        ...reviewCaseSchema,
+        required: [...reviewCaseSchema.required, 'snapshot', 'comments', 'decisionNote', 'objectChangedSince', 'accountCode', 'issuedDocumentNumber'],
+        properties: {
+          ...reviewCaseSchema.properties,
+          snapshot: { type: 'object', description: 'The submission as frozen: version, passport, state, organization, documents (file ids and SHA-256).' },
+          comments: { type: 'array', items: reviewCommentSchema },
+          decisionNote: nullableText,
+          objectChangedSince: { type: 'boolean', description: 'The owner has changed the object since this submission.' },
+          accountCode: nullableText,
+          issuedDocumentNumber: nullableText,
+        },
+      },
       ...errors(...READ_ERRORS, 404),
     },
   },
@@ -940,11 +952,15 @@ async function objectsApi(fastify: FastifyInstance): Promise<void> {
   }));
 
   fastify.get<{ Params: { id: string } }>('/api/review-cases/:id', { config: access('reviews.read'), schema: schemas.getReviewCase }, async (request) => {
-    const detail = await getReviewCase(db, request.user, request.params.id);
+    const { snapshot, comments, decisionNote, objectChangedSince, accountCode, issuedDocument, organizations: _organizations, ...summary } = await getReviewCase(db, request.user, request.params.id);
     return {
-      ...caseJson(detail),
-      snapshot: detail.snapshot,
-      comments: detail.comments.map((c) => ({ ...c, createdAt: iso(c.createdAt) })),
+      ...caseJson(summary),
+      snapshot,
+      comments: comments.map((c) => ({ ...c, createdAt: iso(c.createdAt) })),
+      decisionNote,
+      objectChangedSince,
+      accountCode,
+      issuedDocumentNumber: issuedDocument?.number ?? null,
     };
   });
 

@@ -874,14 +874,14 @@ export async function reportOutdatedInformation(
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-async function organizationsById(db: Executor, ids: Iterable<string>): Promise<Record<string, OrganizationRef>> {
+export async function organizationsById(db: Executor, ids: Iterable<string>): Promise<Record<string, OrganizationRef>> {
   const wanted = [...new Set(ids)].filter((id) => UUID.test(id));
   if (wanted.length === 0) return {};
   const rows = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).where('id', 'in', wanted).execute();
   return Object.fromEntries(rows.map((row) => [row.id, { id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en }]));
 }
 
-function referencedOrganizationIds(passport: unknown): string[] {
+export function referencedOrganizationIds(passport: unknown): string[] {
   if (!isRecord(passport)) return [];
   const ids: string[] = [];
   if (typeof passport.owner_organization_id === 'string') ids.push(passport.owner_organization_id);

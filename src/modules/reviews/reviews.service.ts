@@ -29,6 +29,7 @@ import type { DocumentStore } from '../documents/store.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts';
 import { type FundingGap, isReadOnly, type LifecycleState, operationFundingCheck } from '../objects/lifecycle.ts';
+import { type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
 import type { ObjectPassport } from '../objects/passport.ts';
 import { formatAccountCode } from './account-code.ts';
 import { renderCertificatePdf } from './certificate-pdf.ts';
@@ -179,6 +180,8 @@ export interface CaseDetail extends CaseSummary {
   objectChangedSince: boolean;
   accountCode: string | null;
   issuedDocument: IssuedDocumentView | null;
+  /** The organizations the submitted passport names, by id (owner, possessor). */
+  organizations: Record<string, OrganizationRef>;
 }
 
 export interface IssuedDocumentView {
@@ -449,6 +452,7 @@ export async function getReviewCase(db: Kysely<Database>, actor: AuthUser | null
     objectChangedSince: row.current_version !== row.object_version,
     accountCode: row.account_code,
     issuedDocument: issued ?? null,
+    organizations: await organizationsById(db, [row.organization_id, ...referencedOrganizationIds((row.snapshot as SubmissionSnapshot).passport)]),
   };
 }
 
