@@ -5,6 +5,7 @@
  * The slot is decided by the content. Exit code: 0 when every file is accepted, 1 when any is
  * rejected, 2 when any could not be checked (or no file was named).
  */
+import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { checkDocumentFile } from '../modules/documents/check.ts';
 import { createVeraPdfPool } from '../modules/documents/verapdf-pool.ts';
@@ -14,13 +15,19 @@ async function main(files: string[]): Promise<number> {
     process.stderr.write('usage: npm run docs:check -- FILE…\n');
     return 2;
   }
-  const config = loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' });
+  // Only veraPDF's settings matter here: no database, no server, no data directory.
+  const { VERAPDF_BIN, VERAPDF_TIMEOUT_MS, VERAPDF_POOL_SIZE } = process.env;
+  const config = loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'not-used-by-docs-check-but-required-0123456789', VERAPDF_BIN, VERAPDF_TIMEOUT_MS, VERAPDF_POOL_SIZE });
   const veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: Math.min(config.veraPdfPoolSize, files.length) });
   let worst = 0;
   try {
     // Every file is started at once (the pool bounds the JVMs); lines come out in the order given.
+    // npm runs scripts from the project's folder; the names were typed relative to where the user was.
+    const base = process.env.INIT_CWD ?? process.cwd();
     const checks = files.map((file) =>
-      checkDocumentFile(file, { veraPdf }).catch((error: unknown) => ({
+      checkDocumentFile(path.resolve(base, file), { veraPdf })
+        .then((result) => ({ ...result, file }))
+        .catch((error: unknown) => ({
         file,
         slot: null,
         verdict: 'error' as const,
