@@ -80,10 +80,37 @@ export function negotiateLanguage(cookieValue: string | undefined, acceptLanguag
 /** BCP 47 tags for the lang attribute and Intl formatting. */
 export const LOCALE_TAGS: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' };
 
+// Building a DateTimeFormat costs far more than using one; pages format dozens of dates.
+const dateTimeFormats = new Map<Language, Intl.DateTimeFormat>();
+
 export function formatDateTime(language: Language, value: Date): string {
-  return new Intl.DateTimeFormat(LOCALE_TAGS[language], {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone: 'Asia/Almaty',
-  }).format(value);
+  let format = dateTimeFormats.get(language);
+  if (!format) {
+    format = new Intl.DateTimeFormat(LOCALE_TAGS[language], { dateStyle: 'long', timeStyle: 'short', timeZone: 'Asia/Almaty' });
+    dateTimeFormats.set(language, format);
+  }
+  return format.format(value);
+}
+
+const numberFormats = new Map<Language, Intl.NumberFormat>();
+
+export function numberFormatOf(language: Language): Intl.NumberFormat {
+  let format = numberFormats.get(language);
+  if (!format) {
+    format = new Intl.NumberFormat(LOCALE_TAGS[language]);
+    numberFormats.set(language, format);
+  }
+  return format;
+}
+
+const dayFormats = new Map<Language, Intl.DateTimeFormat>();
+
+/** A calendar day ('YYYY-MM-DD') written out in the language, e.g. "20 наурыз 2026 ж.". */
+export function dayFormat(language: Language): Intl.DateTimeFormat {
+  let format = dayFormats.get(language);
+  if (!format) {
+    format = new Intl.DateTimeFormat(LOCALE_TAGS[language], { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    dayFormats.set(language, format);
+  }
+  return format;
 }

@@ -8,7 +8,7 @@ import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { translator } from '../../src/web/i18n.ts';
 import { buildTestApp } from '../support/app.ts';
 import { createOrganization, createUser, TEST_PASSWORD, type TestUser, totpCode } from '../support/auth.ts';
-import { launchBrowser, screenshotsDir } from '../support/browser.ts';
+import { launchBrowser, placeDocument, screenshotsDir } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { documentsDir } from '../support/documents.ts';
 import { samplePassport } from '../support/objects.ts';
@@ -39,15 +39,6 @@ async function signIn(page: Page, user: TestUser): Promise<void> {
     await page.click('form button[type="submit"]');
   }
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-}
-
-async function placeDocument(page: Page, objectUrl: string, kind: string, pdf: string, docx: string): Promise<void> {
-  await page.goto(`${objectUrl}/documents/new?kind=${kind}`);
-  await page.setInputFiles('#field-pdf', path.join(documentsDir, pdf));
-  await page.setInputFiles('#field-docx', path.join(documentsDir, docx));
-  await page.click('form[data-upload-form] button[type="submit"]');
-  await page.waitForURL((url) => url.pathname === new URL(objectUrl).pathname);
-  await page.locator(`tr[data-document-kind="${kind}"] [data-slot="pdf"] [data-status="accepted"]`).waitFor({ timeout: 60_000 });
 }
 
 beforeAll(async () => {

@@ -165,6 +165,7 @@ describe('a review case from submission to approval', () => {
     const review = await app.inject({ url: `/objects/${id}`, headers: { cookie: `${staff.cookie}; lang=ru` } });
     expect(review.body).toContain('data-approved-version="2"');
     expect(review.body).toContain('версия 3'); // the pending change, shown apart from the approved version
+    expect(review.body).toContain(`href="/objects/${id}/versions/2/3" data-pending-diff`);
 
     // The extract: a PDF/A-1 file that passes the portal's own check.
     const extract = await app.inject({ url: `/issued-documents/${result.issuedDocument.id}/download`, headers: { cookie: staff.cookie } });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { documentsDir } from './documents.ts';
 import { projectRoot } from './paths.ts';
 
 export const screenshotsDir = path.join(projectRoot, 'test-results', 'screenshots');
@@ -22,4 +23,19 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/**
+ * Places a document pair through the upload page (the page's script sends it and shows progress),
+ * then waits on the object page, without reloading, for the PDF's check to say accepted.
+ */
+export async function placeDocument(page: Page, objectUrl: string, kind: string, pdf: string, docx: string): Promise<void> {
+  await page.goto(`${objectUrl}/documents/new?kind=${kind}`);
+  if ((await page.inputValue('[name="kind"]')) !== kind) throw new Error(`the upload page did not preselect ${kind}`);
+  await page.setInputFiles('#field-pdf', path.join(documentsDir, pdf));
+  await page.setInputFiles('#field-docx', path.join(documentsDir, docx));
+  await page.click('form[data-upload-form] button[type="submit"]');
+  await page.waitForURL((url) => url.pathname === new URL(objectUrl).pathname);
+  await page.locator(`tr[data-document-kind="${kind}"] [data-slot="pdf"] [data-status="accepted"]`).waitFor({ timeout: 60_000 });
+  await page.locator(`tr[data-document-kind="${kind}"] [data-slot="docx"] [data-status="accepted"]`).waitFor({ timeout: 5_000 });
 }

@@ -211,10 +211,14 @@ async function versionViews(db: Executor, where: { objectId?: string; versionId?
   });
 }
 
-/** Every document of an object, by kind: the current version and the earlier ones. */
-export async function listObjectDocuments(db: Kysely<Database>, actor: AuthUser | null | undefined, objectId: string): Promise<DocumentKindView[]> {
+/**
+ * Every document of an object, by kind: the current version and the earlier ones. `known`: the
+ * object as this actor was just allowed to read it (its page has it), so its scoping holds.
+ */
+export async function listObjectDocuments(db: Kysely<Database>, actor: AuthUser | null | undefined, objectId: string, known?: { id: string; organization: { id: string } }): Promise<DocumentKindView[]> {
   requirePermission(actor, 'objects.read');
-  await loadObjectFor(db, actor, objectId);
+  if (known?.id === objectId) requireSameOrganization(actor, known.organization.id);
+  else await loadObjectFor(db, actor, objectId);
   const versions = await versionViews(db, { objectId });
   const byKind = new Map<DocumentKind, DocumentVersionView[]>();
   for (const version of versions) byKind.set(version.kind, [...(byKind.get(version.kind) ?? []), version]);

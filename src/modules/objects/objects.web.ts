@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Language } from '../../config.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { LOCALE_TAGS } from '../../web/i18n.ts';
+import { dayFormat, numberFormatOf } from '../../web/i18n.ts';
 import { normalizeEmailAddress, normalizeKazakhPhone } from '../accounts/account-requests.schemas.ts';
 import { type AuthUser, can } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
@@ -404,7 +404,8 @@ function formRule(name: string, rule: string, classValue: string): string {
 export function textsFor(request: FastifyRequest, form?: PassportForm): Texts {
   const t = request.t;
   const lang = request.language;
-  const dateFormat = new Intl.DateTimeFormat(LOCALE_TAGS[lang], { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const dateFormat = dayFormat(lang);
+  const numberFormat = numberFormatOf(lang);
   const formatDate = (day: string) => (/^\d{4}-\d{2}-\d{2}$/.test(day) ? dateFormat.format(new Date(`${day}T00:00:00Z`)) : day);
   const organizationName = (o: OrganizationRef) => (lang === 'kk' ? o.nameKk : lang === 'en' && o.nameEn ? o.nameEn : o.nameRu);
   const nameLang = lang === 'kk' ? 'kk' : 'ru';
@@ -448,7 +449,7 @@ export function textsFor(request: FastifyRequest, form?: PassportForm): Texts {
       return object ? t('objects.values.registered_object', { name: objectName(object), id: value }) : value;
     }
     if (DATE_KEYS.has(key) && typeof value === 'string') return formatDate(value);
-    if (typeof value === 'number') return new Intl.NumberFormat(LOCALE_TAGS[lang]).format(value);
+    if (typeof value === 'number') return numberFormat.format(value);
     if (Array.isArray(value) && value.length === 0) return t('objects.values.empty_list');
     if (typeof value === 'object') return JSON.stringify(value);
     return String(value);
@@ -557,8 +558,8 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
   ): Promise<FastifyReply> {
     const object = await getObject(db, request.user, id);
     const versions = await listObjectVersions(db, request.user, id);
-    const documents = await listObjectDocuments(db, request.user, id);
-    const review = await getObjectReview(db, request.user, id);
+    const documents = await listObjectDocuments(db, request.user, id, object);
+    const review = await getObjectReview(db, request.user, id, {}, object);
     const texts = textsFor(request);
     return reply.render(`${views}/detail`, {
       ...texts,

@@ -522,6 +522,8 @@ export function csvCell(value: string): string {
 export const CSV_SEPARATOR = ';';
 /** Without the byte order mark Excel reads UTF-8 as the ANSI code page and shows Cyrillic as mojibake. */
 export const CSV_BOM = '\uFEFF';
+/** sv-SE writes YYYY-MM-DD HH:MM, which spreadsheets read as a date and time; made once, used per row. */
+const CSV_TIME_FORMAT = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Almaty', dateStyle: 'short', timeStyle: 'short' });
 
 /** The label of a review status (the objects module's); one not known here shows as stored rather than as a key. */
 export function reviewStatusLabel(t: (key: string) => string, status: string): string {
@@ -533,8 +535,7 @@ function csvLine(cells: string[]): string {
 }
 
 function almatyMinute(value: Date): string {
-  // sv-SE formats as YYYY-MM-DD HH:MM, which spreadsheets read as a date and time.
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Almaty', dateStyle: 'short', timeStyle: 'short' }).format(value);
+  return CSV_TIME_FORMAT.format(value);
 }
 
 /**

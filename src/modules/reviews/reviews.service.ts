@@ -29,7 +29,7 @@ import type { DocumentStore } from '../documents/store.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts';
 import { type FundingGap, isReadOnly, type LifecycleState, operationFundingCheck } from '../objects/lifecycle.ts';
-import { type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
+import { getObject, type ObjectDetail, type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
 import type { ObjectPassport } from '../objects/passport.ts';
 import { formatAccountCode } from './account-code.ts';
 import { renderCertificatePdf } from './certificate-pdf.ts';
@@ -309,27 +309,33 @@ export interface ObjectReview {
   issuedDocuments: IssuedDocumentView[];
 }
 
-export async function getObjectReview(db: Kysely<Database>, actor: AuthUser | null | undefined, objectId: string, ctx: ServiceContext = {}): Promise<ObjectReview> {
+/**
+ * The review side of one object. `known` is the object as getObject gave it to this same actor a
+ * moment ago (the object page has it): its scoping, passport and completeness (004 §18's list is
+ * the same as the submission's) are not loaded again.
+ */
+export async function getObjectReview(db: Kysely<Database>, actor: AuthUser | null | undefined, objectId: string, ctx: ServiceContext = {}, known?: ObjectDetail): Promise<ObjectReview> {
   requirePermission(actor, 'objects.read');
-  const row = await loadObject(db, actor, objectId);
+  const object = known?.id === objectId ? known : await getObject(db, actor, objectId, ctx);
   const now = ctx.now ?? new Date();
-  const calendar = await loadCalendarData(db);
-  const gaps = isReadOnly(stateOf(row)) ? [] : await completenessGaps(db, row);
+  const gaps = object.readOnly ? [] : object.funding.missing.filter((gap): gap is CompletenessGap => gap.type !== 'lifecycle');
   const cases = await caseQuery(db).where('c.object_id', '=', objectId).orderBy('c.submitted_at', 'desc').execute();
+  const calendar = cases.length > 0 ? await loadCalendarData(db) : null;
   const open = cases.find((c) => c.status === 'open') ?? null;
   const decided = cases.find((c) => c.status !== 'open') ?? null;
-  const approved = row.approved_case_id ? cases.find((c) => c.id === row.approved_case_id) ?? null : null;
+  // Approval is what sets the approved case: it is always the latest approved one.
+  const approved = cases.find((c) => c.status === 'approved') ?? null;
   return {
-    reviewStatus: row.review_status,
-    accountCode: row.account_code,
+    reviewStatus: object.reviewStatus,
+    accountCode: object.accountCode,
     complete: gaps.length === 0,
     gaps,
-    canSubmit: gaps.length === 0 && !open && !isReadOnly(stateOf(row)) && actor.role === 'staff',
-    openCase: open ? toSummary(open, now, calendar) : null,
-    lastDecided: decided ? { ...toSummary(decided, now, calendar), comments: await commentsOf(db, decided.id), decisionNote: decided.decision_note } : null,
+    canSubmit: gaps.length === 0 && !open && !object.readOnly && actor.role === 'staff',
+    openCase: open && calendar ? toSummary(open, now, calendar) : null,
+    lastDecided: decided && calendar ? { ...toSummary(decided, now, calendar), comments: await commentsOf(db, decided.id), decisionNote: decided.decision_note } : null,
     approvedVersion: approved?.object_version ?? null,
-    changedSinceApproval: approved !== null && approved.object_version !== row.version,
-    issuedDocuments: await issuedFor(db, { objectId }),
+    changedSinceApproval: approved !== null && approved.object_version !== object.version,
+    issuedDocuments: approved ? await issuedFor(db, { objectId }) : [],
   };
 }
 
