@@ -437,6 +437,39 @@ describe('when veraPDF fails', () => {
   }, 120_000);
 });
 
+describe('when veraPDF is not installed', () => {
+  it('keeps the PDF waiting, unchecked, without using up its attempts, and says so on /readyz', async () => {
+    const isolated = await createTestDatabase();
+    await ensureKnownCalendarYears(isolated.db);
+    const missing = await buildTestApp(isolated, { VERAPDF_BIN: '/nonexistent/verapdf' }, { documentChecks: true, veraPdfPoolSize: 1 });
+    try {
+      const owner = await signInAs(missing, await createUser(isolated.db, 'staff', { organizationId: await createOrganization(isolated.db) }));
+      const created = await missing.inject({
+        method: 'POST',
+        url: '/api/objects',
+        headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf },
+        payload: { passport: passport('Система без veraPDF'), informationChangedOn: today },
+      });
+      const target = (created.json() as { id: string }).id;
+      const upload = await apiUpload(missing, owner, target, 'technical_specification', { pdf: goodPdf(), docx: goodDocx() });
+      expect(upload.statusCode, upload.body).toBe(202);
+      const id = (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id;
+      // Tried (the worker found veraPDF missing) and put back to wait: queued, no attempt counted.
+      await waitForVerdict(missing, owner, id, { until: () => false, timeoutMs: 3000 }).catch(() => undefined);
+      const row = await isolated.db.selectFrom('document_files').select(['status', 'attempts', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row.status).toBe('queued');
+      expect(row.attempts).toBe(0);
+      expect(row.last_error).toContain('VERAPDF_UNAVAILABLE');
+      const ready = await missing.inject({ url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks.verapdf.status).not.toBe('ok');
+    } finally {
+      await missing.close();
+      await isolated.destroy();
+    }
+  }, 60_000);
+});
+
 describe('the upload page', () => {
   it('re-renders with the values and a readable message in the user language, and places a good pair', async () => {
     const page = await app.inject({ url: `/objects/${objectId}/documents/new?kind=user_manual`, headers: { cookie: `${staff.cookie}; lang=kk` } });
