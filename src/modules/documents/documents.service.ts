@@ -314,8 +314,9 @@ export async function uploadDocumentPair(
   const received = [input.pdf, input.docx].filter((file): file is IncomingFile => !!file);
   let committed: Array<{ sha256: string; created: boolean }> = [];
   try {
-    await requireUploadableObject(db, actor, objectId);
+    // First the permission (it also narrows the actor's type), then the object's scope and state.
     requirePermission(actor, 'objects.edit');
+    await requireUploadableObject(db, actor, objectId);
 
     const errors: FieldError[] = [];
     if (!isDocumentKind(input.kind)) errors.push({ field: 'kind', rule: input.kind ? 'invalid' : 'required' });
