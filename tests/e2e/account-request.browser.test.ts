@@ -7,8 +7,8 @@ import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.se
 import { checkDigit, makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import { translator } from '../../src/web/i18n.ts';
 import { buildTestApp } from '../support/app.ts';
-import { createUser, TEST_PASSWORD, type TestUser, totpCode } from '../support/auth.ts';
-import { launchBrowser, screenshotsDir } from '../support/browser.ts';
+import { createUser, type TestUser } from '../support/auth.ts';
+import { launchBrowser, screenshotsDir, signInThroughPages } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let database: TestDatabase;
@@ -37,19 +37,6 @@ async function newPage(language: Language): Promise<Page> {
   return context.newPage();
 }
 
-/** Signs in through the pages; a user with a second factor types the current one-time code. */
-async function signIn(page: Page, user: { email: string; totpSecret?: string | null }, password = TEST_PASSWORD): Promise<void> {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.fill('[name="email"]', user.email);
-  await page.fill('[name="password"]', password);
-  await page.click('form[action="/sign-in"] button[type="submit"]');
-  if (user.totpSecret) {
-    await page.waitForURL(/\/sign-in\/second-factor/);
-    await page.fill('[name="code"]', totpCode(user.totpSecret));
-    await page.click('main form button[type="submit"]');
-  }
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -111,7 +98,7 @@ describe.each(['kk', 'ru'] as const)('account request end to end in %s', (langua
 
     // 2. A reviewer approves the first person and rejects the second with a reason.
     const review = await newPage(language);
-    await signIn(review, reviewer);
+    await signInThroughPages(review, baseUrl, reviewer);
     await review.goto(`${baseUrl}/review/account-requests`);
     await review.click(`a:text("${number}")`);
     await review.screenshot({ path: path.join(screenshotsDir, `account-request-review-${language}.png`), fullPage: true });
@@ -133,7 +120,7 @@ describe.each(['kk', 'ru'] as const)('account request end to end in %s', (langua
 
     // 3. The activation link, read from the outbox page as an administrator would.
     const adminPage = await newPage(language);
-    await signIn(adminPage, admin);
+    await signInThroughPages(adminPage, baseUrl, admin);
     await adminPage.goto(`${baseUrl}/admin/outbox?recipient=${encodeURIComponent(people[0]!.email)}`);
     const messages = adminPage.locator('main table a');
     expect(await messages.count()).toBeGreaterThanOrEqual(2);
@@ -157,7 +144,7 @@ describe.each(['kk', 'ru'] as const)('account request end to end in %s', (langua
     await newcomer.click('main form button[type="submit"]');
     await newcomer.waitForURL(/\/sign-in$/);
     expect(await newcomer.textContent('.flash')).toBe(t('auth.activated'));
-    await signIn(newcomer, { email: people[0]!.email }, password);
+    await signInThroughPages(newcomer, baseUrl, { email: people[0]!.email }, password);
     expect(await newcomer.textContent('.signed-in-as')).toContain(people[0]!.surname);
     await newcomer.screenshot({ path: path.join(screenshotsDir, `account-request-signed-in-${language}.png`), fullPage: true });
     await newcomer.click('form[action="/sign-out"] button');

@@ -7,8 +7,8 @@ import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import { translator } from '../../src/web/i18n.ts';
 import { buildTestApp } from '../support/app.ts';
 import { documentsDir } from '../support/documents.ts';
-import { createOrganization, createUser, TEST_PASSWORD, type TestUser } from '../support/auth.ts';
-import { launchBrowser, placeDocument, screenshotsDir } from '../support/browser.ts';
+import { createOrganization, createUser } from '../support/auth.ts';
+import { launchBrowser, placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const t = translator('kk');
@@ -48,13 +48,6 @@ async function recordMove(page: Page, move: string, occurredOn: string, state: s
   expect(await page.getAttribute('[data-state]', 'data-state')).toBe(state);
 }
 
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.fill('[name="email"]', user.email);
-  await page.fill('[name="password"]', TEST_PASSWORD);
-  await page.click('form[action="/sign-in"] button[type="submit"]');
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -78,7 +71,7 @@ describe('registering an object in Kazakh', () => {
 
     // 1. The passport form, in Kazakh, with a second responsible person added on the page.
     const page = await newPage();
-    await signIn(page, staff);
+    await signInThroughPages(page, baseUrl, staff);
     await page.goto(`${baseUrl}/objects/new`);
     expect(await page.getAttribute('html', 'lang')).toBe('kk');
     expect(await page.textContent('h1')).toBe(t('objects.form.new_title'));
@@ -165,7 +158,7 @@ describe('registering an object in Kazakh', () => {
 
     // 6. Staff of another organization are told there is no such page.
     const other = await newPage();
-    await signIn(other, otherStaff);
+    await signInThroughPages(other, baseUrl, otherStaff);
     const response = await other.goto(objectUrl);
     expect(response?.status()).toBe(404);
     expect(await other.textContent('h1')).toBe(t('errors.NOT_FOUND.title'));

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { translator } from '../../src/web/i18n.ts';
 import { buildTestApp } from '../support/app.ts';
-import { createOrganization, createUser, TEST_PASSWORD, type TestUser, totpCode } from '../support/auth.ts';
-import { launchBrowser, placeDocument, screenshotsDir } from '../support/browser.ts';
+import { createOrganization, createUser } from '../support/auth.ts';
+import { launchBrowser, placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { documentsDir } from '../support/documents.ts';
 import { samplePassport } from '../support/objects.ts';
@@ -28,18 +28,6 @@ async function context(): Promise<BrowserContext> {
   return created;
 }
 
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.fill('[name="email"]', user.email);
-  await page.fill('[name="password"]', TEST_PASSWORD);
-  await page.click('form[action="/sign-in"] button[type="submit"]');
-  if (user.totpSecret) {
-    await page.waitForURL(/\/sign-in\/second-factor/);
-    await page.fill('[name="code"]', totpCode(user.totpSecret));
-    await page.click('form button[type="submit"]');
-  }
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -63,7 +51,7 @@ describe('review by the service integrator, in Russian', () => {
     // 1. Staff: the object (registered through the API with the page's session) and its document, placed through the page.
     const staffContext = await context();
     const staffPage = await staffContext.newPage();
-    await signIn(staffPage, staff);
+    await signInThroughPages(staffPage, baseUrl, staff);
     const session = await (await staffPage.request.get(`${baseUrl}/api/session`)).json();
     const created = await staffPage.request.post(`${baseUrl}/api/objects`, {
       headers: { 'x-csrf-token': session.csrfToken },
@@ -83,7 +71,7 @@ describe('review by the service integrator, in Russian', () => {
     // 2. The reviewer: the queue, the case; a comment on a field and one on the document; returned.
     const reviewerContext = await context();
     const reviewerPage = await reviewerContext.newPage();
-    await signIn(reviewerPage, reviewer);
+    await signInThroughPages(reviewerPage, baseUrl, reviewer);
     await reviewerPage.goto(`${baseUrl}/review/cases`);
     await reviewerPage.click('tr[data-case] a');
     await reviewerPage.click('[data-take]');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { TEST_PASSWORD, totpCode } from './auth.ts';
 import { documentsDir } from './documents.ts';
 import { projectRoot } from './paths.ts';
 
@@ -38,4 +39,18 @@ export async function placeDocument(page: Page, objectUrl: string, kind: string,
   await page.waitForURL((url) => url.pathname === new URL(objectUrl).pathname);
   await page.locator(`tr[data-document-kind="${kind}"] [data-slot="pdf"] [data-status="accepted"]`).waitFor({ timeout: 60_000 });
   await page.locator(`tr[data-document-kind="${kind}"] [data-slot="docx"] [data-status="accepted"]`).waitFor({ timeout: 5_000 });
+}
+
+/** Signs in through the pages of the portal at `baseUrl`; a user with a second factor types the current one-time code. */
+export async function signInThroughPages(page: Page, baseUrl: string, user: { email: string; totpSecret?: string | null }, password = TEST_PASSWORD): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.fill('[name="email"]', user.email);
+  await page.fill('[name="password"]', password);
+  await page.click('form[action="/sign-in"] button[type="submit"]');
+  if (user.totpSecret) {
+    await page.waitForURL(/\/sign-in\/second-factor/);
+    await page.fill('[name="code"]', totpCode(user.totpSecret));
+    await page.click('main form button[type="submit"]');
+  }
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
 }
