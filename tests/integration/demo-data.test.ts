@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/modules/audit/audit.service.ts';
+import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { demoDataFile, loadDemoData, readDemoData } from '../../src/modules/demo/demo-data.ts';
 import { isValidBinOrIin } from '../../src/modules/organizations/bin-iin.ts';
 import { verifyPassword } from '../../src/modules/users/passwords.ts';
@@ -11,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
+  await ensureKnownCalendarYears(database.db);
 });
 afterAll(async () => {
   await database?.destroy();
@@ -30,12 +32,21 @@ describe('demo data', () => {
   it('loads once, with an audit event per record, and changes nothing the second time', async () => {
     const data = readDemoData();
     const first = await loadDemoData(database.db);
-    expect(first.created).toBe(data.organizations.length + data.users.length);
+    const objects = data.objects ?? [];
+    expect(objects.length).toBeGreaterThanOrEqual(3);
+    expect(first.created).toBe(data.organizations.length + data.users.length + objects.length);
     const second = await loadDemoData(database.db);
     expect(second.created).toBe(0);
     const events = await database.db.selectFrom('audit_events').selectAll().execute();
-    expect(events).toHaveLength(first.created);
-    expect(events.every((e) => e.actor_label === 'system:demo-data')).toBe(true);
+    const people = events.filter((e) => e.actor_label === 'system:demo-data');
+    expect(people).toHaveLength(data.organizations.length + data.users.length);
+    expect(people.map((e) => e.action).sort()).toEqual([...data.organizations.map(() => 'organization.created'), ...data.users.map(() => 'user.created')].sort());
+    // Each object was registered by its owner's staff member, through the pages' own use case.
+    const registered = events.filter((e) => e.action === 'object.created');
+    expect(registered).toHaveLength(objects.length);
+    const owners = await database.db.selectFrom('users').select(['id', 'email']).where('role', '=', 'staff').execute();
+    expect(new Set(registered.map((e) => owners.find((o) => o.id === e.actor_user_id)?.email))).toEqual(new Set(objects.map((o) => o.owner)));
+    expect(Number((await database.db.selectFrom('objects').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n)).toBe(objects.length);
     expect(JSON.stringify(events)).not.toContain('$argon2');
     expect((await verifyAuditChain(database.db)).ok).toBe(true);
   });

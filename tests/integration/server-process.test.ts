@@ -103,14 +103,14 @@ describe('the server process', () => {
     expect(await home.text()).toContain('Архитектурный портал');
     // 6 demo organizations + 7 demo users + 4 calendar years (2024–2027), each with its event.
     const intact = await runToExit(auditVerify, env);
-    expect(intact.stdout).toMatch(/audit log intact: 17 events/);
+    expect(intact.stdout).toMatch(/audit log intact: 20 events/);
 
     // The web process dies; its PostgreSQL keeps running and is reused.
     first.child.kill('SIGKILL');
     await exited(first.child);
     const second = startServer(env);
     await waitForReady(port, second.output);
-    expect((await runToExit(auditVerify, env)).stdout).toMatch(/audit log intact: 17 events/);
+    expect((await runToExit(auditVerify, env)).stdout).toMatch(/audit log intact: 20 events/);
 
     // Both die: the stale postmaster.pid must not block the next start.
     second.child.kill('SIGKILL');
@@ -119,7 +119,7 @@ describe('the server process', () => {
     await new Promise((r) => setTimeout(r, 500));
     const third = startServer(env);
     await waitForReady(port, third.output);
-    expect((await runToExit(auditVerify, env)).stdout).toMatch(/audit log intact: 17 events/);
+    expect((await runToExit(auditVerify, env)).stdout).toMatch(/audit log intact: 20 events/);
 
     // SIGTERM: the web server and its database stop, and the process exits 0.
     const clusterDir = path.join(dataDir, 'postgres', 'cluster');

@@ -6,6 +6,8 @@ import type { Database, OrganizationKind, Role } from '../../db/database.ts';
 import { schemaValidator, toFieldErrors } from '../../schema-registry.ts';
 import { recordAuditEvent } from '../audit/audit.service.ts';
 import { isValidBinOrIin } from '../organizations/bin-iin.ts';
+import { toAuthUser } from '../auth/auth.service.ts';
+import { createObject, type ObjectInput } from '../objects/objects.service.ts';
 import { hashPassword } from '../users/passwords.ts';
 
 export interface DemoDataFile {
@@ -22,6 +24,8 @@ export interface DemoDataFile {
     phone?: string | null;
     preferred_language?: 'kk' | 'ru' | 'en' | null;
   }>;
+  /** Registered by their owner's staff member through createObject, so checked like any passport. */
+  objects?: Array<{ owner: string; informationChangedOn: string; passport: Record<string, unknown> }>;
 }
 
 export const demoDataFile = path.join(projectRoot, 'fixtures', 'demo', 'demo-data.json');
@@ -45,6 +49,10 @@ export function readDemoData(file = demoDataFile): DemoDataFile {
     if (user.organization !== null && !keys.has(user.organization)) throw new DemoDataError(`demo user ${user.email}: unknown organization ${user.organization}`);
     if (user.role === 'staff' && user.organization === null) throw new DemoDataError(`demo user ${user.email}: staff need an organization`);
   }
+  for (const object of data.objects ?? []) {
+    const owner = data.users.find((user) => user.email === object.owner);
+    if (!owner || owner.role !== 'staff') throw new DemoDataError(`demo object ${JSON.stringify(object.passport.name ?? '')}: owner ${object.owner} is not a demo staff user`);
+  }
   return data;
 }
 
@@ -56,12 +64,12 @@ export interface DemoAccount {
 
 /**
  * Loads the demo organizations and users that are not there yet (matched by BIN and e-mail), each
- * with its audit event, in one transaction. Running it again changes nothing.
+ * with its audit event, in one transaction; then the demo objects. Running it again changes nothing.
  */
 export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = readDemoData()): Promise<{ created: number; accounts: DemoAccount[] }> {
   const passwordHash = await hashPassword(data.password);
   const actor = { kind: 'system', label: 'system:demo-data' } as const;
-  return db.transaction().execute(async (trx) => {
+  const people = await db.transaction().execute(async (trx) => {
     let created = 0;
     const organizationIds = new Map<string, string>();
     for (const organization of data.organizations) {
@@ -112,4 +120,16 @@ export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = re
     }
     return { created, accounts };
   });
+  // Then the objects, each through the same use case (and transaction, and audit event) as the
+  // pages; one whose owner already has an object of that Russian name is there already.
+  let objectsCreated = 0;
+  for (const object of data.objects ?? []) {
+    const owner = await db.selectFrom('users').selectAll().where('email', '=', object.owner.toLowerCase()).executeTakeFirstOrThrow();
+    const name = (object.passport as { name?: { full?: { ru?: string } } }).name?.full?.ru ?? '';
+    const existing = await db.selectFrom('objects').select('id').where('organization_id', '=', owner.organization_id!).where('name_ru', '=', name).executeTakeFirst();
+    if (existing) continue;
+    await createObject(db, toAuthUser(owner), { passport: object.passport as unknown as ObjectInput['passport'], informationChangedOn: object.informationChangedOn });
+    objectsCreated += 1;
+  }
+  return { created: people.created + objectsCreated, accounts: people.accounts };
 }
