@@ -45,8 +45,29 @@ await i18n.init({
   initAsync: false,
 });
 
+const translators = new Map<Language, TFunction>();
+
+/**
+ * The translate function of a language. The catalogues are fixed at start-up, so a key asked
+ * without options always gives the same text: those answers are remembered (a page asks for
+ * hundreds of them); calls with options go to i18next each time.
+ */
 export function translator(language: Language): TFunction {
-  return i18n.getFixedT(language);
+  const known = translators.get(language);
+  if (known) return known;
+  const fixed = i18n.getFixedT(language);
+  const texts = new Map<string, string>();
+  const memo = ((key: string | string[], ...rest: unknown[]) => {
+    if (rest.length > 0 || typeof key !== 'string') return (fixed as unknown as (...args: unknown[]) => string)(key, ...rest);
+    let text = texts.get(key);
+    if (text === undefined) {
+      text = fixed(key);
+      texts.set(key, text);
+    }
+    return text;
+  }) as unknown as TFunction;
+  translators.set(language, memo);
+  return memo;
 }
 
 export function isLanguage(value: unknown): value is Language {

@@ -101,7 +101,7 @@ describe('the server process', () => {
     expect(first.output()).toContain('Demo accounts');
     const home = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: 'lang=ru' } });
     expect(await home.text()).toContain('Архитектурный портал');
-    // 6 demo organizations + 7 demo users + 4 calendar years (2024–2027), each with its event.
+    // 6 demo organizations + 7 demo users + 4 calendar years (2024–2027) + 3 demo objects, each with its event.
     const intact = await runToExit(auditVerify, env);
     expect(intact.stdout).toMatch(/audit log intact: 20 events/);
 
