@@ -1,20 +1,18 @@
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import { translator } from '../../src/web/i18n.ts';
-import { buildTestApp } from '../support/app.ts';
 import { documentsDir } from '../support/documents.ts';
 import { createOrganization, createUser } from '../support/auth.ts';
-import { launchBrowser, placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { type RunningPortal, startPortalForBrowser } from '../support/portal.ts';
 
 const t = translator('kk');
 
 let database: TestDatabase;
-let server: FastifyInstance;
+let portal: RunningPortal;
 let browser: Browser;
 let baseUrl: string;
 
@@ -48,18 +46,12 @@ async function recordMove(page: Page, move: string, occurredOn: string, state: s
   expect(await page.getAttribute('[data-state]', 'data-state')).toBe(state);
 }
 
-
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureKnownCalendarYears(database.db);
-  server = await buildTestApp(database, {}, { documentChecks: true });
-  baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchBrowser();
+  portal = await startPortalForBrowser();
+  ({ database, browser, baseUrl } = portal);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await database?.destroy();
+  await portal?.stop();
 });
 
 describe('registering an object in Kazakh', () => {

@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { translator } from '../../src/web/i18n.ts';
-import { buildTestApp } from '../support/app.ts';
 import { createOrganization, createUser } from '../support/auth.ts';
-import { launchBrowser, placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { type RunningPortal, startPortalForBrowser } from '../support/portal.ts';
 import { documentsDir } from '../support/documents.ts';
 import { samplePassport } from '../support/objects.ts';
 import { decodeQrFromPdf } from '../support/qr.ts';
@@ -18,7 +16,7 @@ const t = translator('ru');
 const OWNER_BIN = '990340001230';
 
 let database: TestDatabase;
-let server: FastifyInstance;
+let portal: RunningPortal;
 let browser: Browser;
 let baseUrl: string;
 
@@ -28,18 +26,12 @@ async function context(): Promise<BrowserContext> {
   return created;
 }
 
-
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await ensureKnownCalendarYears(database.db);
-  server = await buildTestApp(database, {}, { documentChecks: true });
-  baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchBrowser();
+  portal = await startPortalForBrowser();
+  ({ database, browser, baseUrl } = portal);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await database?.destroy();
+  await portal?.stop();
 });
 
 describe('review by the service integrator, in Russian', () => {

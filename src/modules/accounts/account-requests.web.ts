@@ -26,6 +26,7 @@ import {
   listAccountRequests,
   submitAccountRequest,
 } from './account-requests.service.ts';
+import { fieldErrors } from '../../web/route-helpers.ts';
 
 declare module 'fastify' {
   interface Session {
@@ -58,11 +59,6 @@ function summaryTextFor(request: FastifyRequest): (error: FieldError) => string 
     if (error.field.startsWith('contact_')) return t('accounts.form.summary_contact', { field: t(`accounts.form.${error.field}`), message });
     return t('accounts.form.summary_field', { field: t(`accounts.form.${error.field}`), message });
   };
-}
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
 }
 
 function conflictReason(error: unknown): string | null {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fixityOverview } from '../documents/documents.service.ts';
 import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
-import { AppError, type FieldError } from '../../errors.ts';
+import type { FieldError } from '../../errors.ts';
 import { LOCALE_TAGS } from '../../web/i18n.ts';
 import { can } from '../auth/permissions.ts';
 import type { CalendarDate, DayDescription } from '../calendar/working-days.ts';
@@ -28,6 +28,7 @@ import {
   updateOrganization,
 } from './admin.service.ts';
 import { type CalendarYearForm, formFromYearData, parseCalendarYearForm } from './calendar-form.ts';
+import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
 
 const views = '/modules/admin/views';
 
@@ -59,18 +60,6 @@ const calendarForm = z.object({
   provisional: z.string().optional(),
   version: z.string().default(''),
 });
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
-}
-
-/** Route parameters that cannot name a record answer 404, like a record that does not exist. */
-function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw new AppError('NOT_FOUND');
-  return parsed.data;
-}
 
 function render(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown> = {}): FastifyReply {
   const language = request.language;

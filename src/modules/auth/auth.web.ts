@@ -11,6 +11,7 @@ import {
   resetPassword,
   signIn,
 } from './auth.service.ts';
+import { fieldErrors } from '../../web/route-helpers.ts';
 
 const views = '/modules/auth/views';
 const signInLimit = { max: 10, timeWindow: '1 minute' };
@@ -20,11 +21,6 @@ const passwordForm = z.object({ password: z.string().default(''), password_confi
 const changeForm = passwordForm.extend({ current: z.string().default('') });
 const emailForm = z.object({ email: z.string().default('') });
 const tokenParams = z.object({ token: z.string().min(20).max(100) });
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
-}
 
 function required(values: Record<string, string>, names: string[]): FieldError[] {
   return names.filter((name) => !values[name]?.trim()).map((field) => ({ field, rule: 'required' }));

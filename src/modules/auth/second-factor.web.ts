@@ -14,6 +14,7 @@ import {
   type SignInCodeResult,
   verifySignInCode,
 } from './second-factor.service.ts';
+import { fieldErrors } from '../../web/route-helpers.ts';
 
 declare module 'fastify' {
   interface Session {
@@ -32,11 +33,6 @@ const codeLimit = { max: 10, timeWindow: '1 minute' };
 
 const signInCodeForm = z.object({ code: z.string().default(''), return: z.string().optional() });
 const accountForm = z.object({ action: z.enum(['enable', 'disable']), code: z.string().default('') });
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
-}
 
 /** This module's field errors name their own translation keys ("second_factor.errors.…"). */
 function render(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown>): FastifyReply {

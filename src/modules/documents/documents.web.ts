@@ -19,6 +19,7 @@ import {
 } from './documents.service.ts';
 import { explanationKey } from './rule-explanations.ts';
 import { readDocumentUpload } from './upload-parts.ts';
+import { parseParams } from '../../web/route-helpers.ts';
 
 const views = '/modules/documents/views';
 const read = { access: { permission: 'objects.read' } } as const;
@@ -28,12 +29,6 @@ const status = { access: { permission: 'system.status' } } as const;
 const objectParams = z.object({ id: z.guid() });
 const fileParams = z.object({ fileId: z.guid() });
 const newQuery = z.object({ kind: z.string().max(100).optional().catch(undefined) });
-
-function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw new AppError('NOT_FOUND');
-  return parsed.data;
-}
 
 /** The header value of a download's file name: ASCII fallback plus the exact UTF-8 name (RFC 6266). */
 export function contentDisposition(fileName: string): string {

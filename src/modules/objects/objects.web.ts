@@ -51,6 +51,7 @@ import {
   UPDATE_DUTY_WORKING_DAYS,
   updateObject,
 } from './objects.service.ts';
+import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
 
 const views = '/modules/objects/views';
 const read = { access: { permission: 'objects.read' } } as const;
@@ -494,17 +495,6 @@ const dutiesQuery = z.object({
   organization: z.guid().optional().catch(undefined),
   cursor: z.string().max(500).optional().catch(undefined),
 });
-
-function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw new AppError('NOT_FOUND');
-  return parsed.data;
-}
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
-}
 
 function conflict(error: unknown): { reason: string; currentVersion?: number } | null {
   if (!(error instanceof AppError) || error.code !== 'CONFLICT') return null;

@@ -25,6 +25,7 @@ import {
   verifyIssuedDocument,
 } from './reviews.service.ts';
 import { buildSlaReport, slaChartSvg, slaReportCsv } from './sla-report.ts';
+import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
 
 const views = '/modules/reviews/views';
 const read = { access: { permission: 'reviews.read' } } as const;
@@ -38,17 +39,6 @@ const commentForm = z.object({ target: z.string().max(300).default(''), body: z.
 const decisionForm = z.object({ decision: z.string().max(20).default(''), note: z.string().max(NOTE_MAX * 2).default('') });
 const verifyQuery = z.object({ number: z.string().max(100).optional().catch(undefined), bin: z.string().max(40).optional().catch(undefined) });
 const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional().catch(undefined) });
-
-function parseParams<T>(schema: z.ZodType<T>, params: unknown): T {
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw new AppError('NOT_FOUND');
-  return parsed.data;
-}
-
-function fieldErrors(error: unknown): FieldError[] | null {
-  if (error instanceof AppError && error.code === 'VALIDATION_FAILED') return (error.details as { fields: FieldError[] }).fields;
-  return null;
-}
 
 export function sendExtract(reply: FastifyReply, file: CertificateDownload): FastifyReply {
   return reply

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import type { Browser } from 'playwright-core';
+import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
+import { buildTestApp } from './app.ts';
+import { launchBrowser } from './browser.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export interface RunningPortal {
+  database: TestDatabase;
+  server: FastifyInstance;
+  browser: Browser;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** For browser tests: a database of their own, the real app with its veraPDF check worker on 127.0.0.1, and Chromium. */
+export async function startPortalForBrowser(): Promise<RunningPortal> {
+  const database = await createTestDatabase();
+  await ensureKnownCalendarYears(database.db);
+  const server = await buildTestApp(database, {}, { documentChecks: true });
+  const baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launchBrowser();
+  return {
+    database,
+    server,
+    browser,
+    baseUrl,
+    async stop() {
+      await browser.close();
+      await server.close();
+      await database.destroy();
+    },
+  };
+}
