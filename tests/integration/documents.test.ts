@@ -399,6 +399,37 @@ describe('fixity', () => {
   });
 });
 
+/**
+ * A portal of its own (database, check worker) on the given veraPDF, with a staff member, one
+ * object of theirs, and a pair placed on it: the main app's worker, with a working veraPDF, would
+ * otherwise take the job over. `run` gets them; everything is stopped afterwards.
+ */
+async function withOwnPortal(
+  veraPdfBin: string,
+  run: (own: { app: FastifyInstance; db: TestDatabase['db']; owner: Browserless; objectId: string; pdfId: string }) => Promise<void>,
+): Promise<void> {
+  const isolated = await createTestDatabase();
+  await ensureKnownCalendarYears(isolated.db);
+  const own = await buildTestApp(isolated, { VERAPDF_BIN: veraPdfBin }, { documentChecks: true, veraPdfPoolSize: 1 });
+  try {
+    const owner = await signInAs(own, await createUser(isolated.db, 'staff', { organizationId: await createOrganization(isolated.db) }));
+    const created = await own.inject({
+      method: 'POST',
+      url: '/api/objects',
+      headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf },
+      payload: { passport: passport('Система со своим veraPDF'), informationChangedOn: today },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const objectId = (created.json() as { id: string }).id;
+    const upload = await apiUpload(own, owner, objectId, 'technical_specification', { pdf: goodPdf(), docx: goodDocx() });
+    expect(upload.statusCode, upload.body).toBe(202);
+    await run({ app: own, db: isolated.db, owner, objectId, pdfId: (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id });
+  } finally {
+    await own.close();
+    await isolated.destroy();
+  }
+}
+
 describe('when veraPDF fails', () => {
   it('leaves the document "could not be checked" and retries, never accepting it unchecked', async () => {
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'verapdf-crash-'));
@@ -406,32 +437,16 @@ describe('when veraPDF fails', () => {
     // Starts like veraPDF's server mode, then dies on the first file it is given.
     writeFileSync(crashing, '#!/bin/sh\necho /tmp/none.xml\nread line\nexit 3\n');
     chmodSync(crashing, 0o755);
-    // A database of its own: the main app's worker (a working veraPDF) would otherwise take the job over.
-    const isolated = await createTestDatabase();
-    await ensureKnownCalendarYears(isolated.db);
-    const failing = await buildTestApp(isolated, { VERAPDF_BIN: crashing }, { documentChecks: true, veraPdfPoolSize: 1 });
     try {
-      const owner = await signInAs(failing, await createUser(isolated.db, 'staff', { organizationId: await createOrganization(isolated.db) }));
-      const created = await failing.inject({
-        method: 'POST',
-        url: '/api/objects',
-        headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf },
-        payload: { passport: passport('Система без валидатора'), informationChangedOn: today },
+      await withOwnPortal(crashing, async ({ app: failing, owner, objectId: target, pdfId: id }) => {
+        const status = await waitForVerdict(failing, owner, id, { until: (s) => s.status === 'check_failed' && s.attempts >= 2, timeoutMs: 60_000 });
+        expect(status.reasons.map((r) => r.code)).toEqual(['check_failed']);
+        const detail = await failing.inject({ url: `/api/objects/${target}`, headers: { cookie: owner.cookie } });
+        expect(detail.json().requiredDocuments).toContainEqual({ kind: 'technical_specification', status: 'checking' });
+        const page = await failing.inject({ url: `/documents/files/${id}`, headers: { cookie: `${owner.cookie}; lang=ru` } });
+        expect(page.body).toContain('Пока не удалось проверить');
       });
-      expect(created.statusCode, created.body).toBe(201);
-      const target = (created.json() as { id: string }).id;
-      const upload = await apiUpload(failing, owner, target, 'technical_specification', { pdf: goodPdf(), docx: goodDocx() });
-      expect(upload.statusCode, upload.body).toBe(202);
-      const id = (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id;
-      const status = await waitForVerdict(failing, owner, id, { until: (s) => s.status === 'check_failed' && s.attempts >= 2, timeoutMs: 60_000 });
-      expect(status.reasons.map((r) => r.code)).toEqual(['check_failed']);
-      const detail = await failing.inject({ url: `/api/objects/${target}`, headers: { cookie: owner.cookie } });
-      expect(detail.json().requiredDocuments).toContainEqual({ kind: 'technical_specification', status: 'checking' });
-      const page = await failing.inject({ url: `/documents/files/${id}`, headers: { cookie: `${owner.cookie}; lang=ru` } });
-      expect(page.body).toContain('Пока не удалось проверить');
     } finally {
-      await failing.close();
-      await isolated.destroy();
       rmSync(scratch, { recursive: true, force: true });
     }
   }, 120_000);
@@ -439,34 +454,17 @@ describe('when veraPDF fails', () => {
 
 describe('when veraPDF is not installed', () => {
   it('keeps the PDF waiting, unchecked, without using up its attempts, and says so on /readyz', async () => {
-    const isolated = await createTestDatabase();
-    await ensureKnownCalendarYears(isolated.db);
-    const missing = await buildTestApp(isolated, { VERAPDF_BIN: '/nonexistent/verapdf' }, { documentChecks: true, veraPdfPoolSize: 1 });
-    try {
-      const owner = await signInAs(missing, await createUser(isolated.db, 'staff', { organizationId: await createOrganization(isolated.db) }));
-      const created = await missing.inject({
-        method: 'POST',
-        url: '/api/objects',
-        headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf },
-        payload: { passport: passport('Система без veraPDF'), informationChangedOn: today },
-      });
-      const target = (created.json() as { id: string }).id;
-      const upload = await apiUpload(missing, owner, target, 'technical_specification', { pdf: goodPdf(), docx: goodDocx() });
-      expect(upload.statusCode, upload.body).toBe(202);
-      const id = (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id;
+    await withOwnPortal('/nonexistent/verapdf', async ({ app: missing, db, owner, pdfId: id }) => {
       // Tried (the worker found veraPDF missing) and put back to wait: queued, no attempt counted.
       await waitForVerdict(missing, owner, id, { until: () => false, timeoutMs: 3000 }).catch(() => undefined);
-      const row = await isolated.db.selectFrom('document_files').select(['status', 'attempts', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await db.selectFrom('document_files').select(['status', 'attempts', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
       expect(row.status).toBe('queued');
       expect(row.attempts).toBe(0);
       expect(row.last_error).toContain('VERAPDF_UNAVAILABLE');
       const ready = await missing.inject({ url: '/readyz' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json().checks.verapdf.status).not.toBe('ok');
-    } finally {
-      await missing.close();
-      await isolated.destroy();
-    }
+    });
   }, 60_000);
 });
 
