@@ -117,6 +117,16 @@ describe('registering an object in Kazakh', () => {
     await page.screenshot({ path: path.join(screenshotsDir, 'object-move-refused-kk.png'), fullPage: true });
 
     // 4. The documents each step needs, placed through the upload page, then the moves through creation to operation.
+    // A refused pair comes back as the form with the reason, in Kazakh; the "could not send" line stays hidden.
+    await page.goto(`${objectUrl}/documents/new?kind=technical_specification`);
+    await page.setInputFiles('#field-pdf', path.join(documentsDir, 'good/tz.pdfa1.pdf'));
+    await page.setInputFiles('#field-docx', path.join(documentsDir, 'bad/legacy-word-97.doc'));
+    await page.click('form[data-upload-form] button[type="submit"]');
+    await page.waitForSelector('[data-error-summary]');
+    expect(await page.textContent('[data-error-summary]')).toContain(t('documents.reasons.docx_legacy_doc'));
+    expect(await page.isVisible('[data-upload-failed]')).toBe(false);
+    expect(await page.isVisible('[data-upload-progress]')).toBe(false);
+    await page.screenshot({ path: path.join(screenshotsDir, 'object-upload-refused-kk.png'), fullPage: true });
     await placeAndSee(page, objectUrl, 'technical_specification', 'good/tz.pdfa1.pdf', 'good/tz.docx');
     await page.screenshot({ path: path.join(screenshotsDir, 'object-documents-kk.png'), fullPage: true });
     await recordMove(page, 'complete_development_work', '2026-04-01', 'creation/pilot_operation');
