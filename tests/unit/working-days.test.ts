@@ -419,6 +419,20 @@ describe('Asia/Almaty days and instants', () => {
     expect(endOfAlmatyDay('2026-07-01').toISOString()).toBe('2026-07-01T18:59:59.999Z');
   });
 
+  it('gives the same day as the time-zone database for instants asked in any order (it remembers the last day)', () => {
+    const reference = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Almaty', year: 'numeric', month: '2-digit', day: '2-digit' });
+    const instants: number[] = [];
+    // Across the 25-hour 29 February 2024, an ordinary midnight, and the first and last millisecond of days.
+    for (const [from, to] of [['2024-02-28T12:00:00Z', '2024-03-01T12:00:00Z'], ['2026-03-20T12:00:00Z', '2026-03-21T12:00:00Z']] as const) {
+      for (let ms = Date.parse(from); ms <= Date.parse(to); ms += 7 * 60 * 1000 + 13) instants.push(ms);
+    }
+    instants.push(Date.parse('2024-02-29T18:59:59.999Z'), Date.parse('2024-02-29T19:00:00Z'), Date.parse('2026-03-20T18:59:59.999Z'), Date.parse('2026-03-20T19:00:00Z'));
+    const shuffled = [...instants].sort((a, b) => ((a * 7919) % 1009) - ((b * 7919) % 1009));
+    for (const ms of [...instants, ...shuffled, ...instants.reverse()]) {
+      expect(toAlmatyDate(new Date(ms)), new Date(ms).toISOString()).toBe(reference.format(new Date(ms)));
+    }
+  });
+
   it('rejects an invalid Date', () => {
     expect(() => toAlmatyDate(new Date('nope'))).toThrow(RangeError);
   });

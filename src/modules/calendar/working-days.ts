@@ -552,10 +552,22 @@ function requireValidInstant(instant: Date): number {
   return ms;
 }
 
+/** The last day asked for, with the instants it spans: most calls ask about the same day, "now". */
+let lastDay: { date: CalendarDate; fromMs: number; untilMs: number } | null = null;
+
 /** The day in Asia/Almaty at an instant: 2026-03-20T19:30Z is already 21 March there. */
 export function toAlmatyDate(instant: Date): CalendarDate {
-  const wall = almatyWallClock(requireValidInstant(instant));
-  return `${String(wall.year).padStart(4, '0')}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
+  const ms = requireValidInstant(instant);
+  if (lastDay && ms >= lastDay.fromMs && ms < lastDay.untilMs) return lastDay.date;
+  const wall = almatyWallClock(ms);
+  const date = `${String(wall.year).padStart(4, '0')}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
+  const day = tryDayNumber(date);
+  if (day !== null) {
+    const span = { date, fromMs: startOfAlmatyDayMs(day), untilMs: startOfAlmatyDayMs(day + 1) };
+    // Kept only when the span holds the instant (it always should; an odd historical offset aside).
+    if (ms >= span.fromMs && ms < span.untilMs) lastDay = span;
+  }
+  return date;
 }
 
 function startOfAlmatyDayMs(day: number): number {
