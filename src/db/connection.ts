@@ -2,6 +2,40 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 
+/**
+ * Statements prepared once per connection. PostgreSQL plans a statement each time it is sent
+ * unnamed; on this registry's small lookups planning costs several times the execution (a
+ * session read: 0.3 ms to plan, 0.05 ms to run), so reads are sent as named statements, which
+ * each connection parses and plans once (PostgreSQL re-plans them itself when a table changes).
+ * Reads only (writes vary in shape and are not hot), and at most PREPARED_LIMIT distinct texts,
+ * so a stream of ever-new texts (lists of varying length) cannot grow without bound.
+ */
+const PREPARED_LIMIT = 2000;
+const preparedNames = new Map<string, string>();
+
+function preparedName(text: string): string | null {
+  const known = preparedNames.get(text);
+  if (known !== undefined) return known;
+  if (preparedNames.size >= PREPARED_LIMIT || !/^\s*(select|with)\b/i.test(text)) return null;
+  const name = `portal_${preparedNames.size + 1}`;
+  preparedNames.set(text, name);
+  return name;
+}
+
+type Query = (this: pg.Client, ...args: unknown[]) => unknown;
+const plainQuery = pg.Client.prototype.query as unknown as Query;
+
+class PreparingClient extends pg.Client {}
+// Kysely calls query(text, values); that call alone is turned into a named statement.
+(PreparingClient.prototype as unknown as { query: Query }).query = function query(this: pg.Client, ...args: unknown[]) {
+  const [text, values, callback] = args;
+  if (typeof text === 'string' && Array.isArray(values) && callback === undefined) {
+    const name = preparedName(text);
+    if (name !== null) return plainQuery.call(this, { name, text, values });
+  }
+  return plainQuery.apply(this, args);
+};
+
 // DATE columns hold calendar days ('YYYY-MM-DD'); as JS Dates they would shift with the time
 // zone. Read them as the text PostgreSQL sends.
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
@@ -12,9 +46,10 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectDatabase(connectionString: string, options: { max?: number } = {}): DatabaseHandle {
+export function connectDatabase(connectionString: string, options: { max?: number; prepare?: boolean } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
+    ...(options.prepare === false ? {} : { Client: PreparingClient }),
     max: options.max ?? 10,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
