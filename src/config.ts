@@ -64,6 +64,7 @@ const environmentSchema = z.object({
   VERAPDF_BIN: optionalString,
   VERAPDF_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000, 'must be at least 1000').default(120_000),
   VERAPDF_POOL_SIZE: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
+  PAGE_CACHE_MB: z.coerce.number({ message: 'must be a number' }).int().min(0, 'must be at least 0').max(4096, 'must be at most 4096').default(64),
   ACCOUNT_CODE_PREFIX: z.string().trim().regex(/^[A-Z]{1,6}$/, 'must be 1 to 6 capital Latin letters').default('AP'),
   DEFAULT_LANGUAGE: z.enum(LANGUAGES, { message: 'must be kk, ru or en' }).default('kk'),
   UPLOAD_LIMIT_MB: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(2048, 'must be at most 2048').default(50),
@@ -89,6 +90,8 @@ export interface Config {
   readonly veraPdfPoolSize: number;
   /** The prefix of account codes, e.g. "AP" in AP-2026-000123-45 (003 §4.5). */
   readonly accountCodePrefix: string;
+  /** Memory for rendered object pages (src/web/page-cache.ts); 0 renders every page afresh. */
+  readonly pageCacheBytes: number;
   readonly defaultLanguage: Language;
   readonly uploadLimitBytes: number;
   readonly demoData: boolean;
@@ -145,6 +148,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     veraPdfBin: path.resolve(projectRoot, e.VERAPDF_BIN ?? '.tools/verapdf/bin/verapdf'),
     veraPdfTimeoutMs: e.VERAPDF_TIMEOUT_MS,
     accountCodePrefix: e.ACCOUNT_CODE_PREFIX,
+    pageCacheBytes: e.PAGE_CACHE_MB * 1024 * 1024,
     veraPdfPoolSize: e.VERAPDF_POOL_SIZE ?? Math.max(1, Math.min(4, os.availableParallelism())),
     defaultLanguage: e.DEFAULT_LANGUAGE,
     uploadLimitBytes: e.UPLOAD_LIMIT_MB * 1024 * 1024,

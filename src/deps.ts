@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { createDocumentStore, type DocumentStore } from './modules/documents/store.ts';
 import { createVeraPdf, type VeraPdf } from './modules/documents/verapdf.ts';
+import { createPageCache, type PageCache } from './web/page-cache.ts';
 
 /** Everything the app needs from outside; the server builds it from config, tests build their own. */
 export interface AppDependencies {
@@ -13,6 +14,8 @@ export interface AppDependencies {
   store: DocumentStore;
   /** The veraPDF check worker, woken after an upload; null where none runs (it then finds the upload at its next sweep). */
   documentChecks: { wake(): void } | null;
+  /** Rendered object pages, kept by the stamps of what they show (src/web/page-cache.ts). */
+  pageCache: PageCache;
 }
 
 /** The dependencies for a config and a database, with the one-JVM-per-file veraPDF unless another is given. */
@@ -23,5 +26,6 @@ export function createAppDependencies(config: Config, db: Kysely<Database>, over
     veraPdf: overrides.veraPdf ?? createVeraPdf({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs }),
     store: overrides.store ?? createDocumentStore(config.dataDir),
     documentChecks: overrides.documentChecks ?? null,
+    pageCache: overrides.pageCache ?? createPageCache(config.pageCacheBytes),
   };
 }

@@ -330,6 +330,18 @@ export interface IssuedDocumentsTable {
   pdf_size_bytes: number;
 }
 
+/** Moved by triggers on every change to what an object's page shows (migration object_page_stamps). */
+export interface ObjectPageStampsTable {
+  object_id: string;
+  stamp: ColumnType<string, never, never>;
+}
+
+/** One row, moved by changes to what many pages show: organizations, people's names, the calendar, objects' names. */
+export interface PageReferenceStampTable {
+  id: ColumnType<boolean, never, never>;
+  stamp: ColumnType<string, never, never>;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -352,6 +364,8 @@ export interface Database {
   review_comments: ReviewCommentsTable;
   account_code_counters: AccountCodeCountersTable;
   issued_documents: IssuedDocumentsTable;
+  object_page_stamps: ObjectPageStampsTable;
+  page_reference_stamp: PageReferenceStampTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

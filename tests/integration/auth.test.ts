@@ -109,6 +109,29 @@ describe('sign-in', () => {
     expect(await auditActions(user.id)).toEqual(expect.arrayContaining(['sign_out', 'sign_out.everywhere']));
   });
 
+  it('takes the user as the database has them at each request, and never stores them with the session', async () => {
+    const user = await createUser(database.db, 'staff');
+    const session = await signInAs(app, user);
+    // Seen two minutes ago: this request records that it was seen again, so the session is saved.
+    const [row] = await database.db.selectFrom('sessions').select(['sid', 'data']).where('user_id', '=', user.id).execute();
+    const seenAt = Date.now() - 2 * 60 * 1000;
+    await database.db.updateTable('sessions').set({ data: JSON.stringify({ ...(row!.data as object), lastSeenAt: seenAt }) }).where('sid', '=', row!.sid).execute();
+    // A rename shows on the next request.
+    await database.db.updateTable('users').set({ surname: 'Жаңаов' }).where('id', '=', user.id).execute();
+    const account = await app.inject({ url: '/account', headers: { cookie: session.cookie } });
+    expect(account.statusCode).toBe(200);
+    expect(account.body).toContain('Жаңаов');
+    const stored = (await database.db.selectFrom('sessions').select('data').where('sid', '=', row!.sid).executeTakeFirstOrThrow()).data as Record<string, unknown>;
+    expect(stored.lastSeenAt).toBeGreaterThan(seenAt);
+    expect(stored.userId).toBe(user.id);
+    expect(Object.keys(stored)).not.toContain('activeUser');
+    // Deactivated by hand, with the session row left in place: the next request is anonymous.
+    await database.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', user.id).execute();
+    const after = await app.inject({ url: '/account', headers: { cookie: session.cookie } });
+    expect(after.statusCode).toBe(303);
+    expect(String(after.headers.location)).toMatch(/^\/sign-in/);
+  });
+
   it('ends a session idle for more than 30 minutes, and says why', async () => {
     const user = await createUser(database.db, 'staff');
     const session = await signInAs(app, user);

@@ -8,7 +8,7 @@ import { wantsJson } from '../../web/plugins/errors.plugin.ts';
 import { pathOnly } from '../../web/plugins/views.plugin.ts';
 import { loadActiveUser } from './auth.service.ts';
 import { type AuthUser, requirePermission, type RouteAccess } from './permissions.ts';
-import { createSessionStore, type PortalSessionData } from './session-store.ts';
+import { createSessionStore, type PortalSessionData, sessionReadExtras } from './session-store.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,6 +24,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** false: a state-changing route that takes no CSRF token (none so far). */
     csrf?: boolean;
+    /** Read with the session, in the same statement: the page stamp of the object named by this route parameter. */
+    readWithSession?: { objectPage: string };
   }
   interface Session extends PortalSessionData {}
 }
@@ -48,7 +50,10 @@ async function resolveUser(request: FastifyRequest): Promise<void> {
   const now = Date.now();
   const expired =
     now - (current.signedInAt ?? 0) > SESSION_ABSOLUTE_MS || now - (current.lastSeenAt ?? current.signedInAt ?? 0) > SESSION_IDLE_MS;
-  const user = expired ? null : await loadActiveUser(request.server.deps.db, current.userId);
+  // The session store reads the active user with the session (one statement a request); a session
+  // made during this request has not been read, so its user is looked up.
+  const loaded = current.activeUser;
+  const user = expired ? null : loaded === null || loaded?.id === current.userId ? loaded : await loadActiveUser(request.server.deps.db, current.userId);
   if (!user) {
     // Timed out, deactivated, or deleted: the session is over; a fresh anonymous one replaces it.
     await current.regenerate();
@@ -81,6 +86,15 @@ async function authPlugin(fastify: FastifyInstance): Promise<void> {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
     }
     for (const method of [route.method].flat()) routeAccess.push({ method, url: route.url, access: route.config.access });
+  });
+
+  // Before the session is loaded (hooks run in the order added): what the route wants read with it.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const wanted = request.routeOptions.config?.readWithSession;
+    const objectPageId = wanted ? (request.params as Record<string, string | undefined>)[wanted.objectPage] : undefined;
+    if (objectPageId === undefined) return done();
+    // The session plugin's hook runs from done(), so its store reads inside this context.
+    sessionReadExtras.run({ objectPageId }, done);
   });
 
   await fastify.register(session, {

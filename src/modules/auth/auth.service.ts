@@ -5,25 +5,17 @@ import { recordAuditEvent } from '../audit/audit.service.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { hashPassword, verifyPassword } from '../users/passwords.ts';
 import { passwordProblem } from './password-policy.ts';
-import type { AuthUser } from './permissions.ts';
+import { type AuthUser, toAuthUser } from './permissions.ts';
 import { destroyUserSessions } from './session-store.ts';
 import { consumeToken, findValidToken, issueAuthToken, TOKEN_LIFETIME_MS } from './tokens.ts';
+
+export { toAuthUser };
 
 export const MAX_FAILED_SIGN_INS = 5;
 export const LOCKOUT_MS = 15 * 60 * 1000;
 
 // Verifying against this keeps a sign-in for an unknown e-mail as slow as one for a known e-mail.
 const DUMMY_HASH = await hashPassword('timing-equalizer-not-a-password');
-
-export function toAuthUser(row: Pick<UserRow, 'id' | 'email' | 'role' | 'organization_id' | 'surname' | 'given_name' | 'patronymic'>): AuthUser {
-  return {
-    id: row.id,
-    email: row.email,
-    role: row.role,
-    organizationId: row.organization_id,
-    fullName: [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' '),
-  };
-}
 
 export async function loadActiveUser(db: Kysely<Database>, id: string): Promise<AuthUser | null> {
   const row = await db

@@ -1,4 +1,4 @@
-import type { Role } from '../../db/database.ts';
+import type { Role, UserRow } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 
 /** Who is acting: the signed-in user as every service function receives it. */
@@ -9,6 +9,17 @@ export interface AuthUser {
   /** Staff act for exactly this organization; other roles may belong to one without being scoped to it. */
   organizationId: string | null;
   fullName: string;
+}
+
+/** The acting user from their row. */
+export function toAuthUser(row: Pick<UserRow, 'id' | 'email' | 'role' | 'organization_id' | 'surname' | 'given_name' | 'patronymic'>): AuthUser {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    organizationId: row.organization_id,
+    fullName: [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' '),
+  };
 }
 
 /**

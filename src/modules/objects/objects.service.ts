@@ -40,6 +40,7 @@ import {
 } from '../calendar/working-days.ts';
 import { acceptedDocumentKinds, latestDocumentStates } from '../documents/documents.service.ts';
 import { type DocumentKind, REQUIRED_DOCUMENTS_BY_STATE } from './document-kinds.ts';
+import { type ObjectPageStamp, readObjectPageStamp } from './page-stamp.ts';
 import {
   availableMoves,
   checkMove,
@@ -887,6 +888,20 @@ export function referencedOrganizationIds(passport: unknown): string[] {
   if (typeof passport.owner_organization_id === 'string') ids.push(passport.owner_organization_id);
   if (isRecord(passport.possessor) && typeof passport.possessor.organization_id === 'string') ids.push(passport.possessor.organization_id);
   return ids;
+}
+
+/**
+ * The stamp of the object's page (src/modules/objects/page-stamp.ts), read with the session when
+ * the request asked for it (`known`), else now. Access as in getObject: staff of another
+ * organization, like anyone asking for an object that does not exist, get NOT_FOUND.
+ */
+export async function objectPageStamp(db: Kysely<Database>, actor: AuthUser | null | undefined, id: string, known?: ObjectPageStamp): Promise<string> {
+  requirePermission(actor, 'objects.read');
+  if (!UUID.test(id)) throw new AppError('NOT_FOUND');
+  const page = known?.objectId === id ? known : await readObjectPageStamp(db, id);
+  if (page.organizationId === null || page.stamp === null) throw new AppError('NOT_FOUND');
+  requireSameOrganization(actor, page.organizationId);
+  return page.stamp;
 }
 
 /**

@@ -44,6 +44,7 @@ import {
   listDutyOrganizations,
   listObjectVersions,
   type ObjectDetail,
+  objectPageStamp,
   type OrganizationRef,
   recordLifecycleMove,
   reportOutdatedInformation,
@@ -511,7 +512,7 @@ function user(request: FastifyRequest): AuthUser {
 }
 
 export default async function objectsWeb(fastify: FastifyInstance): Promise<void> {
-  const { db } = fastify.deps;
+  const { db, pageCache } = fastify.deps;
 
   function renderForm(
     request: FastifyRequest,
@@ -540,34 +541,53 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
     });
   }
 
+  /**
+   * The object's page. Shown plain (not again with a form's errors), its body comes from the page
+   * cache while nothing it shows has changed: the stamp is read first, so a page rendered while a
+   * change commits is kept under the older stamp.
+   */
   async function renderObject(
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
     extra: { errors?: FieldError[]; moveValues?: Record<string, string>; reportValues?: Record<string, string> } = {},
   ): Promise<FastifyReply> {
-    const object = await getObject(db, request.user, id);
-    const versions = await listObjectVersions(db, request.user, id);
-    const documents = await listObjectDocuments(db, request.user, id, object);
-    const review = await getObjectReview(db, request.user, id, {}, object);
+    const actor = user(request);
+    // One instant for the key and the page: deadlines are computed for the day the key names.
+    const now = new Date();
+    const day = toAlmatyDate(now);
+    const plain = extra.errors === undefined && extra.moveValues === undefined && extra.reportValues === undefined;
+    const key = plain ? `object|${id}|${await objectPageStamp(db, actor, id, request.session.objectPage)}|${request.language}|${actor.role}|${day}` : null;
+    const cached = key === null ? undefined : pageCache.get(key);
+    if (cached) return reply.renderPage(cached.title, cached.body);
+
+    const object = await getObject(db, actor, id, { now });
+    const versions = await listObjectVersions(db, actor, id);
+    const documents = await listObjectDocuments(db, actor, id, object);
+    const review = await getObjectReview(db, actor, id, { now }, object);
     const texts = textsFor(request);
-    return reply.render(`${views}/detail`, {
-      ...texts,
-      documents,
-      documentTexts: documentTexts(request),
-      review,
-      reviewComments: commentsByTarget(review),
-      object,
-      versions,
-      sections: passportSections(object.passport),
-      moveNeeds: Object.fromEntries(object.availableMoves.map((move) => [move, MOVES[move].requiredDocumentKinds])),
-      stateKey: stateKey(object.state),
-      errors: extra.errors ?? [],
-      moveValues: extra.moveValues ?? { move: object.availableMoves[0] ?? '', occurredOn: today() },
-      reportValues: extra.reportValues ?? { description: '', detectedOn: today() },
-      reportMax: REPORT_DESCRIPTION_MAX,
-      workingDays: UPDATE_DUTY_WORKING_DAYS,
-    });
+    const page = {
+      title: texts.objectName({ kk: object.passport.name.full.kk, ru: object.passport.name.full.ru }),
+      body: reply.renderFragment(`${views}/detail-body`, {
+        ...texts,
+        documents,
+        documentTexts: documentTexts(request),
+        review,
+        reviewComments: commentsByTarget(review),
+        object,
+        versions,
+        sections: passportSections(object.passport),
+        moveNeeds: Object.fromEntries(object.availableMoves.map((move) => [move, MOVES[move].requiredDocumentKinds])),
+        stateKey: stateKey(object.state),
+        errors: extra.errors ?? [],
+        moveValues: extra.moveValues ?? { move: object.availableMoves[0] ?? '', occurredOn: day },
+        reportValues: extra.reportValues ?? { description: '', detectedOn: day },
+        reportMax: REPORT_DESCRIPTION_MAX,
+        workingDays: UPDATE_DUTY_WORKING_DAYS,
+      }),
+    };
+    if (key !== null) pageCache.set(key, page);
+    return reply.renderPage(page.title, page.body);
   }
 
   /** The possessor's errors together with every other error the service finds in the form. */
@@ -600,7 +620,7 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
     return reply.redirect(`/objects/${id}`, 303);
   });
 
-  fastify.get('/objects/:id', { config: read }, async (request, reply) => {
+  fastify.get('/objects/:id', { config: { ...read, readWithSession: { objectPage: 'id' } } }, async (request, reply) => {
     const { id } = parseParams(idParams, request.params);
     return renderObject(request, reply, id);
   });

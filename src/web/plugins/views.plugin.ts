@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,24 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders a template (path from src/, without extension) inside the layout, in the request's language. */
     render(template: string, data?: Record<string, unknown>): FastifyReply;
+    /**
+     * Renders a template alone, as it may be kept for other viewers (src/web/page-cache.ts): without
+     * the user (null), without the one-time notice, and with a placeholder where CSRF tokens go.
+     * What it may show still depends on the viewer's role (`it.can`), which a cache key must hold.
+     */
+    renderFragment(template: string, data?: Record<string, unknown>): Fragment;
+    /** Sends a fragment from renderFragment inside the layout, its CSRF placeholders filled with this session's token. */
+    renderPage(title: string, fragment: Fragment): FastifyReply;
   }
+}
+
+/**
+ * A rendered fragment, encoded once: the UTF-8 bytes between its CSRF placeholders (one part when
+ * it has none). A response joins them with its own token, so a kept page is never encoded again.
+ */
+export interface Fragment {
+  readonly parts: readonly Buffer[];
+  readonly bytes: number;
 }
 
 function sameSiteReferer(request: FastifyRequest): string | null {
@@ -29,6 +47,11 @@ export function pathOnly(url: string): string {
   const index = url.indexOf('?');
   return index === -1 ? url : url.slice(0, index);
 }
+
+/** Unguessable, so that no text a user typed can be taken for it; survives HTML escaping. */
+const CSRF_PLACEHOLDER = `csrf${randomBytes(16).toString('hex')}`;
+/** Where a fragment goes in the layout; the same. */
+const BODY_PLACEHOLDER = `body${randomBytes(16).toString('hex')}`;
 
 async function viewsPlugin(fastify: FastifyInstance): Promise<void> {
   const eta = new Eta({
@@ -61,9 +84,46 @@ async function viewsPlugin(fastify: FastifyInstance): Promise<void> {
     };
   }
 
+  function fragmentContext(request: FastifyRequest): Record<string, unknown> {
+    const here = pathOnly(request.url);
+    return {
+      lang: request.language,
+      t: request.t,
+      languages: LANGUAGES,
+      currentPath: here,
+      returnPath: here,
+      requestId: null,
+      user: null,
+      flash: null,
+      csrfToken: () => CSRF_PLACEHOLDER,
+      errorText: (error: FieldError) => request.t(`validation.${error.rule}`, error.params ?? {}),
+      formatDateTime: (value: Date) => formatDateTime(request.language, value),
+      can: (permission: Permission) => can((request as { user?: AuthUser | null }).user, permission),
+    };
+  }
+
   fastify.decorateReply('render', function render(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
     const html = eta.render(template, { ...baseContext(this.request, this), ...data });
     return this.type('text/html; charset=utf-8').send(html);
+  });
+
+  fastify.decorateReply('renderFragment', function renderFragment(this: FastifyReply, template: string, data: Record<string, unknown> = {}): Fragment {
+    const parts = eta.render(template, { ...fragmentContext(this.request), ...data }).split(CSRF_PLACEHOLDER).map((part) => Buffer.from(part, 'utf8'));
+    return { parts, bytes: parts.reduce((sum, part) => sum + part.length, 0) };
+  });
+
+  fastify.decorateReply('renderPage', function renderPage(this: FastifyReply, title: string, fragment: Fragment) {
+    const reply = this as FastifyReply & { generateCsrf(): string };
+    const page = eta.render('/web/views/page', { ...baseContext(this.request, this), title, fragment: BODY_PLACEHOLDER });
+    const at = page.indexOf(BODY_PLACEHOLDER);
+    const chunks: Buffer[] = [Buffer.from(page.slice(0, at), 'utf8')];
+    const token = fragment.parts.length > 1 ? Buffer.from(reply.generateCsrf(), 'utf8') : null;
+    fragment.parts.forEach((part, index) => {
+      if (index > 0 && token) chunks.push(token);
+      chunks.push(part);
+    });
+    chunks.push(Buffer.from(page.slice(at + BODY_PLACEHOLDER.length), 'utf8'));
+    return this.type('text/html; charset=utf-8').send(Buffer.concat(chunks));
   });
 }
 
