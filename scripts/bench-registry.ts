@@ -654,10 +654,13 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portal-bench-data-'));
   let handle: DatabaseHandle | null = null;
   let fastify: FastifyInstance | null = null;
+  let uncached: FastifyInstance | null = null;
   let created = false;
   const cleanUp = async () => {
-    fastify?.server.closeAllConnections();
-    await fastify?.close().catch(() => undefined);
+    for (const instance of [fastify, uncached]) {
+      instance?.server.closeAllConnections();
+      await instance?.close().catch(() => undefined);
+    }
     await handle?.close().catch(() => undefined);
     if (created) await adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: unknown) => process.stderr.write(`dropping ${name} failed: ${String(error)}\n`));
     await server.stop().catch(() => undefined);
@@ -699,6 +702,12 @@ async function main(): Promise<void> {
     if (!fastify.hasRoute({ method: 'GET', url: '/registry' })) await fastify.register(registryWeb);
     const objectPage = fastify.hasRoute({ method: 'GET', url: '/objects/:id' });
     const address = await fastify.listen({ host: '127.0.0.1', port: 0 });
+    // The same app without the page cache, for what a page costs when it is rendered afresh (only
+    // one of the two serves at a time; sessions are in the database, so one sign-in does for both).
+    const uncachedConfig = { ...config, pageCacheBytes: 0 };
+    uncached = Fastify(buildServerOptions(uncachedConfig));
+    await uncached.register(app, createAppDependencies(uncachedConfig, handle.db));
+    const uncachedAddress = await uncached.listen({ host: '127.0.0.1', port: 0 });
 
     const auditorEmail = `bench.auditor.${randomBytes(4).toString('hex')}@bench.example`;
     const password = randomBytes(18).toString('base64url');
@@ -755,17 +764,29 @@ async function main(): Promise<void> {
     if (values.explain) await explainSearches(handle, searches);
 
     const probe = seeded.objects.filter((_, index) => index % Math.max(1, Math.floor(seeded.objects.length / 50)) === 0).slice(0, 50);
-    const scenarios: Scenario[] = [
-      { title: `(a) registry search page: ${searches.length} queries (Russian, Kazakh, partial words, filters, sorts), in turn`, paths: searches, target: 'p99 under 100 ms' },
+    const objectPaths = probe.map((o) => `/objects/${o.id}`);
+    const scenarios: Array<Scenario & { baseUrl: string }> = [
+      { baseUrl: address, title: `(a) registry search page: ${searches.length} queries (Russian, Kazakh, partial words, filters, sorts), in turn`, paths: searches, target: 'p99 under 100 ms' },
       objectPage
-        ? { title: `(b) object page /objects/:id, ${probe.length} objects in turn`, paths: probe.map((o) => `/objects/${o.id}`), target: 'at least 1,000 requests/s' }
+        ? { baseUrl: address, title: `(b) object page /objects/:id, ${probe.length} objects in turn (page cache on, as the server runs)`, paths: objectPaths, target: 'at least 1,000 requests/s' }
         : {
+            baseUrl: address,
             title: `(b) object page: no /objects/:id route in the app yet — measured instead: /registry filtered to one object (its exact name and owner), ${probe.length} objects in turn`,
             paths: probe.map((o) => registry({ q: o.nameRu, organization: o.organizationId })),
             target: 'at least 1,000 requests/s (for the object page)',
           },
+      ...(objectPage
+        ? [{ baseUrl: uncachedAddress, title: `(c) the same object pages with the page cache off (PAGE_CACHE_MB=0): every page rendered afresh`, paths: objectPaths, target: 'none (what a first view of a page costs)' }]
+        : []),
     ];
-    for (const scenario of scenarios) report(scenario, await run(address, cookie, scenario, { duration, connections }));
+    for (const scenario of scenarios) {
+      const before = fastify.deps.pageCache.stats();
+      report(scenario, await run(scenario.baseUrl, cookie, scenario, { duration, connections }));
+      const after = fastify.deps.pageCache.stats();
+      if (after.hits + after.misses > before.hits + before.misses) {
+        process.stdout.write(`  page cache: ${after.hits - before.hits} hits, ${after.misses - before.misses} misses; ${after.pages} pages held, ${(after.bytes / 2 ** 20).toFixed(1)} MB\n`);
+      }
+    }
   } finally {
     await cleanUp();
   }
