@@ -61,14 +61,24 @@ async function viewsPlugin(fastify: FastifyInstance): Promise<void> {
     autoTrim: false,
   });
 
+  /** What every template is given: the language and what depends on it, and the viewer's permissions. */
+  function languageContext(request: FastifyRequest): Record<string, unknown> {
+    return {
+      lang: request.language,
+      t: request.t,
+      languages: LANGUAGES,
+      errorText: (error: FieldError) => request.t(`validation.${error.rule}`, error.params ?? {}),
+      formatDateTime: (value: Date) => formatDateTime(request.language, value),
+      can: (permission: Permission) => can((request as { user?: AuthUser | null }).user, permission),
+    };
+  }
+
   function baseContext(request: FastifyRequest, reply: FastifyReply): Record<string, unknown> {
     const session = (request as { session?: { flash?: string } }).session;
     const flash = session?.flash ?? null;
     if (session?.flash) delete session.flash;
     return {
-      lang: request.language,
-      t: request.t,
-      languages: LANGUAGES,
+      ...languageContext(request),
       currentPath: pathOnly(request.url),
       // The language switch sends people back where they were; after a POST (a form shown again
       // with errors) that is the page the form came from, not the POST-only address.
@@ -78,28 +88,13 @@ async function viewsPlugin(fastify: FastifyInstance): Promise<void> {
       flash,
       // Lazily: only pages with a form create a CSRF secret (and so a session) for a visitor.
       csrfToken: () => (reply as FastifyReply & { generateCsrf(): string }).generateCsrf(),
-      errorText: (error: FieldError) => request.t(`validation.${error.rule}`, error.params ?? {}),
-      formatDateTime: (value: Date) => formatDateTime(request.language, value),
-      can: (permission: Permission) => can((request as { user?: AuthUser | null }).user, permission),
     };
   }
 
+  /** For a fragment other viewers of the same role and language may be shown: nothing of this one. */
   function fragmentContext(request: FastifyRequest): Record<string, unknown> {
     const here = pathOnly(request.url);
-    return {
-      lang: request.language,
-      t: request.t,
-      languages: LANGUAGES,
-      currentPath: here,
-      returnPath: here,
-      requestId: null,
-      user: null,
-      flash: null,
-      csrfToken: () => CSRF_PLACEHOLDER,
-      errorText: (error: FieldError) => request.t(`validation.${error.rule}`, error.params ?? {}),
-      formatDateTime: (value: Date) => formatDateTime(request.language, value),
-      can: (permission: Permission) => can((request as { user?: AuthUser | null }).user, permission),
-    };
+    return { ...languageContext(request), currentPath: here, returnPath: here, requestId: null, user: null, flash: null, csrfToken: () => CSRF_PLACEHOLDER };
   }
 
   fastify.decorateReply('render', function render(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
