@@ -5,12 +5,13 @@ import { type Kysely, sql } from 'kysely';
 /**
  * Stamps for the object page's cache. Every change to what an object's page shows moves a stamp,
  * by triggers in the same transaction as the change, so no code path (a service, the check worker,
- * an import, a hand-written SQL fix) can change a page without its cached copy going stale:
+ * an import, a hand-written SQL fix) can change what a page shows and leave a kept copy in use:
  *  - object_page_stamps: one row per object, moved by the object itself and by every row that
  *    belongs to it (versions, lifecycle events, duties, documents and their files, review cases,
  *    their comments, issued extracts);
  *  - page_reference_stamp: one row, moved by what many pages show — organizations, people's names,
- *    the working-day calendar, and objects' names (shown on the pages of objects integrated with them).
+ *    the working-day calendar, and objects' names and owners (an integrated object's name is shown on
+ *    the pages of the objects integrated with it, to staff only when it is their organization's).
  * Stamps are plain rows, not sequences: a sequence moves before its transaction commits, and a page
  * read meanwhile would be kept under the new stamp with the old data.
  */
@@ -54,7 +55,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE TRIGGER objects_page_stamp AFTER INSERT OR UPDATE ON objects FOR EACH ROW EXECUTE FUNCTION objects_page_stamp()`.execute(db);
   await sql`
     CREATE TRIGGER objects_names_page_reference_stamp AFTER UPDATE ON objects FOR EACH ROW
-      WHEN (OLD.name_kk IS DISTINCT FROM NEW.name_kk OR OLD.name_ru IS DISTINCT FROM NEW.name_ru)
+      WHEN (OLD.name_kk IS DISTINCT FROM NEW.name_kk OR OLD.name_ru IS DISTINCT FROM NEW.name_ru OR OLD.organization_id IS DISTINCT FROM NEW.organization_id)
       EXECUTE FUNCTION page_reference_stamp_bump()`.execute(db);
 
   // Rows that carry their object's id.

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMigrator, migrateToLatest } from '../../src/db/migrator.ts';
+import { toAuthUser } from '../../src/modules/auth/permissions.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
+import { createObject as createObjectDirectly } from '../../src/modules/objects/objects.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { translator } from '../../src/web/i18n.ts';
 import { buildTestApp } from '../support/app.ts';
@@ -278,5 +281,32 @@ describe('a change shows on the next request, whatever made it', () => {
     const after = reportRow(overdue.body);
     expect(after).toContain(`data-due-on="${dueOn}"`);
     expect(after).toContain('status-tag--overdue');
+  });
+});
+
+describe('the stamps migration', () => {
+  it('goes down and up again, giving every existing object its stamp', async () => {
+    const own = await createTestDatabase();
+    try {
+      await ensureKnownCalendarYears(own.db);
+      const user = await createUser(own.db, 'staff');
+      const actor = toAuthUser(await own.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
+      const { id } = await createObjectDirectly(own.db, actor, { passport: samplePassport('Система миграции'), informationChangedOn: today });
+      const down = await createMigrator(own.db).migrateDown();
+      expect(down.error).toBeUndefined();
+      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([['2026-12-02T0900_object_page_stamps', 'Success']]);
+      const tables = async () => (await own.pool.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_name IN ('object_page_stamps', 'page_reference_stamp') ORDER BY 1`)).rows.map((r) => r.name);
+      expect(await tables()).toEqual([]);
+      // Without the triggers, objects change as before.
+      await own.db.updateTable('objects').set({ updated_at: new Date() }).where('id', '=', id).execute();
+      expect(await migrateToLatest(own.db)).toEqual(['2026-12-02T0900_object_page_stamps']);
+      expect(await tables()).toEqual(['object_page_stamps', 'page_reference_stamp']);
+      const stampOf = async () => (await own.db.selectFrom('object_page_stamps').select('stamp').where('object_id', '=', id).executeTakeFirstOrThrow()).stamp;
+      const before = await stampOf();
+      await own.db.updateTable('objects').set({ updated_at: new Date() }).where('id', '=', id).execute();
+      expect(Number(await stampOf())).toBe(Number(before) + 1);
+    } finally {
+      await own.destroy();
+    }
   });
 });
