@@ -27,7 +27,7 @@ export async function openDatabase(config: Config, options: { ownsEmbedded: bool
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort });
     url = await ensureDatabase(embedded.connectionString, EMBEDDED_DATABASE_NAME);
   }
-  const handle = connectDatabase(url);
+  const handle = connectDatabase(url, { prepare: config.databaseNamedStatements });
   try {
     await sql`SELECT 1`.execute(handle.db);
   } catch (error) {

@@ -17,6 +17,8 @@ describe('configuration', () => {
     expect(config.defaultLanguage).toBe('kk');
     expect(config.uploadLimitBytes).toBe(50 * 1024 * 1024);
     expect(config.demoData).toBe(true);
+    expect(config.databaseNamedStatements).toBe(true);
+    expect(config.pageCacheBytes).toBe(64 * 1024 * 1024);
     expect(config.sessionSecret.length).toBeGreaterThanOrEqual(32);
     const stored = readFileSync(path.join(dataDir, 'session-secret'), 'utf8').trim();
     expect(stored).toBe(config.sessionSecret);
@@ -40,6 +42,8 @@ describe('configuration', () => {
     [{ SMTP_URL: 'http://mail' }, /SMTP_URL must be an smtp/],
     [{ SESSION_SECRET: 'short' }, /SESSION_SECRET must be at least 32/],
     [{ DEMO_DATA: 'maybe' }, /DEMO_DATA must be true or false/],
+    [{ DATABASE_NAMED_STATEMENTS: 'sometimes' }, /DATABASE_NAMED_STATEMENTS must be true or false/],
+    [{ PAGE_CACHE_MB: '-1' }, /PAGE_CACHE_MB must be at least 0/],
     [{ BASE_URL: 'not a url' }, /BASE_URL must be an absolute/],
   ])('rejects %o with a readable reason', (env, message) => {
     const attempt = () => loadConfig({ DATA_DIR: tempDir(), ...env });
@@ -61,6 +65,8 @@ describe('configuration', () => {
       DEFAULT_LANGUAGE: 'ru',
       UPLOAD_LIMIT_MB: '10',
       DEMO_DATA: 'false',
+      DATABASE_NAMED_STATEMENTS: 'false',
+      PAGE_CACHE_MB: '0',
     });
     expect(config.port).toBe(8080);
     expect(config.baseUrl).toBe('https://portal.example.kz');
@@ -69,6 +75,8 @@ describe('configuration', () => {
     expect(config.defaultLanguage).toBe('ru');
     expect(config.uploadLimitBytes).toBe(10 * 1024 * 1024);
     expect(config.demoData).toBe(false);
+    expect(config.databaseNamedStatements).toBe(false);
+    expect(config.pageCacheBytes).toBe(0);
   });
 
   it('hides the password of a database URL', () => {
