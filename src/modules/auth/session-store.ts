@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { OBJECT_ID, type ObjectPageStamp, objectPageStampJson } from '../objects/page-stamp.ts';
+import { UUID } from '../../db/uuid.ts';
+import { type ObjectPageStamp, objectPageStampJson } from '../objects/page-stamp.ts';
 import { type AuthUser, toAuthUser } from './permissions.ts';
 
 /** What the portal keeps in a session, besides @fastify/session's own cookie data. */
@@ -51,7 +52,7 @@ export function createSessionStore(db: Kysely<Database>, fallbackLifetimeMs: num
   return {
     get(sid: string, callback: Callback<StoredSession | null>) {
       const objectPageId = sessionReadExtras.getStore()?.objectPageId;
-      const wantsPage = objectPageId !== undefined && OBJECT_ID.test(objectPageId);
+      const wantsPage = objectPageId !== undefined && UUID.test(objectPageId);
       db.selectFrom('sessions as s')
         .leftJoin('users as u', (join) => join.onRef('u.id', '=', 's.user_id').on('u.status', '=', 'active'))
         .select(['s.data', 'u.id as active_user_id', 'u.email', 'u.role', 'u.organization_id', 'u.surname', 'u.given_name', 'u.patronymic'])

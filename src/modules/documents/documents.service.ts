@@ -24,10 +24,10 @@ import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts'
 import { checkPdfOriginal, type CheckReason, type PdfCheck, precheckFile } from './check.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdf, VeraPdfFailedRule } from './verapdf.ts';
+import { UUID } from '../../db/uuid.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const TITLE_MAX = 300;
 /** The text kept per file and per object for search: enough for any real specification. */
 const TEXT_MAX_CHARS = 1_000_000;

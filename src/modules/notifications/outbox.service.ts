@@ -3,6 +3,7 @@ import type { Database, MailOutboxTable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type AuthUser, requirePermission } from '../auth/permissions.ts';
 import { type MailTemplateName, type MailTemplateParams, renderMail } from './mail-templates.ts';
+import { UUID } from '../../db/uuid.ts';
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
@@ -48,7 +49,6 @@ export interface OutboxFilters {
   before?: string | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // One address, nothing that could add a header or a second recipient.
 const SINGLE_ADDRESS = /^[^\s@<>,;"()\\]+@[^\s@<>,;"()\\]+\.[^\s@<>,;"()\\]+$/;
 const MAX_PAGE = 200;

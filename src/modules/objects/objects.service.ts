@@ -61,6 +61,7 @@ import {
   warrantyEnd,
 } from './lifecycle.ts';
 import { diffPassports, type ObjectPassport, type PassportChange, validatePassport } from './passport.ts';
+import { UUID } from '../../db/uuid.ts';
 
 /** 003 §9: the portal is updated no later than 10 working days after the information changed. */
 export const UPDATE_DUTY_WORKING_DAYS = 10;
@@ -259,8 +260,6 @@ function validationFailed(fields: FieldError[], message = 'invalid input'): AppE
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Staff act for their organization; an account without one cannot own objects. */
 function ownOrganization(actor: AuthUser): string {

@@ -14,8 +14,6 @@ export interface ObjectPageStamp {
   stamp: string | null;
 }
 
-export const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The stamp as one JSON value ({ organizationId, stamp }, or null), for a select of its own or within another. */
 export function objectPageStampJson(db: Kysely<Database>, objectId: string) {
   return db
@@ -26,8 +24,8 @@ export function objectPageStampJson(db: Kysely<Database>, objectId: string) {
     .where('o.id', '=', objectId);
 }
 
+/** The stamp read alone; `objectId` must be a UUID (the callers check it). */
 export async function readObjectPageStamp(db: Kysely<Database>, objectId: string): Promise<ObjectPageStamp> {
-  if (!OBJECT_ID.test(objectId)) return { objectId, organizationId: null, stamp: null };
   const row = await db
     .selectNoFrom(objectPageStampJson(db, objectId).as('page'))
     .executeTakeFirst();

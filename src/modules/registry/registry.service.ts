@@ -41,6 +41,7 @@ import { type AuthUser, requirePermission } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS, type ObjectClass, type ObjectKind } from '../objects/passport.ts';
+import { UUID } from '../../db/uuid.ts';
 
 export const REGISTRY_SORTS = ['relevance', 'name', 'updated'] as const;
 export type RegistrySort = (typeof REGISTRY_SORTS)[number];
@@ -131,7 +132,6 @@ function invalid(message: string): AppError {
   return new AppError('BAD_REQUEST', message);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The query text as searched: NFC (a letter typed as letter + combining mark matches), single spaces, lower case. */

@@ -33,12 +33,12 @@ import { getObject, type ObjectDetail, type OrganizationRef, organizationsById, 
 import type { ObjectPassport } from '../objects/passport.ts';
 import { formatAccountCode } from './account-code.ts';
 import { renderCertificatePdf } from './certificate-pdf.ts';
+import { UUID } from '../../db/uuid.ts';
 
 /** 003 §8: the service integrator decides within 5 working days of a complete submission. */
 export const REVIEW_WORKING_DAYS = 5;
 export const COMMENT_MAX = 4000;
 export const NOTE_MAX = 4000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ServiceContext {
   requestId?: string;
