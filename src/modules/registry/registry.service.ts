@@ -41,6 +41,7 @@ import { type AuthUser, requirePermission } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS, type ObjectClass, type ObjectKind } from '../objects/passport.ts';
+import { withGenericPlans } from '../../db/generic-plans.ts';
 import { UUID } from '../../db/uuid.ts';
 
 export const REGISTRY_SORTS = ['relevance', 'name', 'updated'] as const;
@@ -242,7 +243,7 @@ interface TextQuery {
   /** The same within the names, the vectors' weight-A part. */
   inName: RawBuilder<SqlBool>;
   /** Every word is part of a word of the names; null when no word is long enough to look up. */
-  partOfWord: RawBuilder<SqlBool> | null;
+  partOfWord: PartOfWord | null;
   /** The CTE "tsq" the conditions read their tsqueries from: parsed once per statement, not once per mention. */
   queries: RawBuilder<unknown>;
 }
@@ -252,27 +253,37 @@ function namesOnly(query: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`regexp_replace(${query}::text, '''(?:[^'']|'''')*''', '\\&:A', 'g')::tsquery`;
 }
 
+/** The same condition twice: as the trigram index answers it, and as it is cheapest to test row by row. */
+interface PartOfWord {
+  /** LIKE '%word%', which the pg_trgm GIN index answers. */
+  indexed: RawBuilder<SqlBool>;
+  /** strpos(), for the window read in index order: the same rows, tested in about a third of LIKE's time (measured on 2,000 rows: 0.5 ms against 2.1 ms over reading them). */
+  scanned: RawBuilder<SqlBool>;
+}
+
 /**
  * Every wanted word is part of a word of the names: words of three letters or more through the
  * trigram index (LIKE '%word%'); shorter ones have no trigram, so they are only checked on the
  * rows the longer ones found (strpos, which no index answers), and a query of short words only has
  * no part-of-word match. Words excluded with a leading "-" exclude rows that have them anywhere.
- * Words are runs of letters and digits, so no LIKE wildcard can reach the pattern.
+ * Words are runs of letters and digits, so no LIKE wildcard can reach the pattern, and LIKE and
+ * strpos() find the same rows.
  */
-function partOfWordMatch(q: string): RawBuilder<SqlBool> | null {
+function partOfWordMatch(q: string): PartOfWord | null {
   const tokens = q.split(' ').filter((token) => token !== 'or');
   const wordsOf = (token: string) => token.split(/[^\p{L}\p{N}]+/u).filter((word) => word !== '');
   const wanted = tokens.filter((token) => !token.startsWith('-')).flatMap(wordsOf);
   const unwanted = tokens.filter((token) => token.startsWith('-')).flatMap(wordsOf);
   if (!wanted.some((word) => [...word].length >= 3)) return null;
-  const conditions = [
-    ...wanted.map((word) => ([...word].length >= 3 ? sql<SqlBool>`o.search_text LIKE ${`%${word}%`}` : sql<SqlBool>`strpos(o.search_text, ${word}) > 0`)),
-    ...unwanted.map(
-      (word) =>
-        sql<SqlBool>`NOT (strpos(o.search_text, ${word}) > 0 OR o.search_ru @@ plainto_tsquery('russian', ${word}) OR o.search_kk @@ plainto_tsquery('simple', ${word}))`,
-    ),
-  ];
-  return sql<SqlBool>`(${sql.join(conditions, sql` AND `)})`;
+  const excluded = unwanted.map(
+    (word) => sql<SqlBool>`NOT (strpos(o.search_text, ${word}) > 0 OR o.search_ru @@ plainto_tsquery('russian', ${word}) OR o.search_kk @@ plainto_tsquery('simple', ${word}))`,
+  );
+  const contains = (word: string) => sql<SqlBool>`strpos(o.search_text, ${word}) > 0`;
+  const all = (conditions: RawBuilder<SqlBool>[]) => sql<SqlBool>`(${sql.join([...conditions, ...excluded], sql` AND `)})`;
+  return {
+    indexed: all(wanted.map((word) => ([...word].length >= 3 ? sql<SqlBool>`o.search_text LIKE ${`%${word}%`}` : contains(word)))),
+    scanned: all(wanted.map(contains)),
+  };
 }
 
 function textQuery(q: string): TextQuery {
@@ -293,6 +304,8 @@ function textQuery(q: string): TextQuery {
  */
 interface TierGroup {
   match: Expression<SqlBool>[];
+  /** The same rows as `match`, in the form cheapest to test row by row in the window; `match` when absent. */
+  scanned?: Expression<SqlBool>[];
   tierOf: RawBuilder<number>;
   tiers: Array<{ tier: number; match: Expression<SqlBool>[] }>;
 }
@@ -336,10 +349,13 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
       SELECT g.id FROM organizations g
       WHERE g.bin = ${owner} OR strpos(lower(g.name_ru), ${owner}) > 0 OR strpos(lower(g.name_kk), ${owner}) > 0 OR strpos(lower(coalesce(g.name_en, '')), ${owner}) > 0)`);
   }
-  if (options.kind) conditions.push(sql<SqlBool>`o.kind = ${options.kind}`);
-  if (options.class) conditions.push(sql<SqlBool>`o.class = ${options.class}`);
-  if (options.stage) conditions.push(sql<SqlBool>`o.stage = ${options.stage}`);
-  if (options.reviewStatus) conditions.push(sql<SqlBool>`o.review_status = ${options.reviewStatus}`);
+  // Values of closed lists (checked above) are written into the statement, so that its plan, kept
+  // for the connection (see planGeneric), is made knowing them: a class and a stage together match
+  // a fifth of the registry, which a plan guessing at them would read through objects_kind_idx.
+  if (options.kind) conditions.push(sql<SqlBool>`o.kind = ${sql.lit(options.kind)}`);
+  if (options.class) conditions.push(sql<SqlBool>`o.class = ${sql.lit(options.class)}`);
+  if (options.stage) conditions.push(sql<SqlBool>`o.stage = ${sql.lit(options.stage)}`);
+  if (options.reviewStatus) conditions.push(sql<SqlBool>`o.review_status = ${sql.lit(options.reviewStatus)}`);
   if (options.overdue) conditions.push(overdueDuty(today));
   const text = q === '' ? null : textQuery(q);
 
@@ -364,7 +380,7 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
    * Rows of the page from one group of tiers, up to `limit`, in the page's order, with the owner
    * and the overdue flag. A group is read where the cursor stands (or from its start).
    */
-  const readGroup = async (group: TierGroup, limit: number): Promise<PageRow[]> => {
+  const readGroup = async (db: Kysely<Database>, group: TierGroup, limit: number): Promise<PageRow[]> => {
     const tiers = group.tiers
       .filter((tier) => cursor === null || (direction === 'next' ? tier.tier <= cursor.tier : tier.tier >= cursor.tier))
       .sort((a, b) => (direction === 'next' ? b.tier - a.tier : a.tier - b.tier));
@@ -384,7 +400,7 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
     if (group.match.length === 0 || !windowed) {
       page = sql`${withClause([])}
         SELECT o.id, ${tierOf} AS tier, ${key} AS sort_key FROM objects o WHERE ${and([...conditions, ...group.match, ...pastCursor])}
-        ORDER BY 2 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${limit}`;
+        ORDER BY 2 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(limit)}`;
     } else {
       // The window of the first tier to read, else (too few matches in it) all the group's rows
       // through the GIN indexes, sorted; see the top of this file. Read lazily: the index scan
@@ -392,15 +408,16 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
       // window at once (a rare word, or none); the fallback runs only when the window fell short.
       // A window that was all there is settles the last tier without the fallback.
       const lastTier = tiers.length === 1;
+      const hit = sql<SqlBool>`(${and([...(group.scanned ?? group.match), ...first.match])})`;
+      const recent = sql`SELECT o.id, ${key} AS sort_key, ${hit} AS hit
+        FROM objects o WHERE ${and([...conditions, ...firstAfterCursor])}
+        ORDER BY ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(RECENT_WINDOW)}`;
       page = sql`${withClause([
-        sql`recent AS MATERIALIZED (
-          SELECT o.id, ${key} AS sort_key, (${and([...group.match, ...first.match])}) AS hit
-          FROM objects o WHERE ${and([...conditions, ...firstAfterCursor])}
-          ORDER BY ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${RECENT_WINDOW})`,
+        sql`recent AS MATERIALIZED (${recent})`,
         sql`probe AS MATERIALIZED (
-          SELECT count(*) AS seen, count(*) FILTER (WHERE hit) AS hits FROM (SELECT hit FROM recent LIMIT ${RECENT_PROBE}) first_rows)`,
+          SELECT count(*) AS seen, count(*) FILTER (WHERE hit) AS hits FROM (SELECT hit FROM recent LIMIT ${sql.lit(RECENT_PROBE)}) first_rows)`,
         sql`hits AS MATERIALIZED (
-          SELECT id, ${sql.lit(first.tier)}::int AS tier, sort_key FROM recent WHERE (SELECT hits > 0 FROM probe) AND hit LIMIT ${limit})`,
+          SELECT id, ${sql.lit(first.tier)}::int AS tier, sort_key FROM recent WHERE (SELECT hits > 0 FROM probe) AND hit LIMIT ${sql.lit(limit)})`,
         sql`found AS MATERIALIZED (
           SELECT (SELECT count(*) FROM hits) >= ${limit}
               OR (${sql.lit(lastTier)} AND ((SELECT seen < ${RECENT_PROBE} FROM probe) OR ((SELECT hits > 0 FROM probe) AND (SELECT count(*) FROM recent) < ${RECENT_WINDOW}))) AS enough)`,
@@ -410,7 +427,7 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
       ])}
         SELECT id, tier, sort_key FROM hits WHERE (SELECT enough FROM found)
         UNION ALL
-        (SELECT id, tier, sort_key FROM everything ORDER BY tier ${tierDirection}, sort_key ${keyOrder}, id ${keyOrder} LIMIT ${limit})`;
+        (SELECT id, tier, sort_key FROM everything ORDER BY tier ${tierDirection}, sort_key ${keyOrder}, id ${keyOrder} LIMIT ${sql.lit(limit)})`;
     }
     const { rows } = await sql<PageRow>`
       SELECT o.id, page.tier, ${cursorText} AS cursor_key,
@@ -438,20 +455,30 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
       ],
     };
     const partOfWord: TierGroup | null = text.partOfWord
-      ? { match: [text.partOfWord, sql<SqlBool>`NOT ${text.fullText}`], tierOf: sql<number>`0`, tiers: [{ tier: TIER_PART_OF_WORD, match: [] }] }
+      ? {
+          match: [text.partOfWord.indexed, sql<SqlBool>`NOT ${text.fullText}`],
+          scanned: [text.partOfWord.scanned, sql<SqlBool>`NOT ${text.fullText}`],
+          tierOf: sql<number>`0`,
+          tiers: [{ tier: TIER_PART_OF_WORD, match: [] }],
+        }
       : null;
     groups = [fullText, ...(partOfWord ? [partOfWord] : [])];
     if (direction === 'previous') groups.reverse();
   } else {
-    const match = text ? [text.partOfWord ? sql<SqlBool>`(${text.fullText} OR ${text.partOfWord})` : text.fullText] : [];
-    groups = [{ match, tierOf: sql<number>`0`, tiers: [{ tier: 0, match: [] }] }];
+    const either = (partOfWord: RawBuilder<SqlBool>) => (text ? [sql<SqlBool>`(${text.fullText} OR ${partOfWord})`] : []);
+    const match = text ? (text.partOfWord ? either(text.partOfWord.indexed) : [text.fullText]) : [];
+    const scanned = text?.partOfWord ? either(text.partOfWord.scanned) : match;
+    groups = [{ match, scanned, tierOf: sql<number>`0`, tiers: [{ tier: 0, match: [] }] }];
   }
   // One group at a time, the next only when the page is not full yet.
-  const rows: PageRow[] = [];
-  for (const group of groups) {
-    rows.push(...(await readGroup(group, options.limit + 1 - rows.length)));
-    if (rows.length > options.limit) break;
-  }
+  const rows = await withGenericPlans(db, async (connection) => {
+    const read: PageRow[] = [];
+    for (const group of groups) {
+      read.push(...(await readGroup(connection, group, options.limit + 1 - read.length)));
+      if (read.length > options.limit) break;
+    }
+    return read;
+  });
 
   const more = rows.length > options.limit;
   const taken = rows.slice(0, options.limit);
