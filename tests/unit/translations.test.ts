@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LANGUAGES } from '../../src/config.ts';
 import { ERROR_STATUS } from '../../src/errors.ts';
-import { loadCatalog } from '../../src/web/i18n.ts';
+import { compileTemplate, fillTemplate, i18nextTranslator, loadCatalog, translator } from '../../src/web/i18n.ts';
 import { projectRoot } from '../support/paths.ts';
 
 function flatten(value: unknown, prefix = ''): Map<string, string> {
@@ -73,5 +73,39 @@ describe('translations', () => {
       return words.map((word) => `${path.relative(projectRoot, file)}: ${word}`);
     });
     expect(offenders).toEqual([]);
+  });
+
+  // The translator fills {{name}} placeholders itself (src/web/i18n.ts); it must give what i18next gives.
+  it.each(LANGUAGES)('%s: every text with placeholders fills in as i18next fills it', (language) => {
+    const ours = translator(language);
+    const theirs = i18nextTranslator(language);
+    const values = ['Ақпарат', 42, '$t(registry.title)', '{{bin}}', '<b>&"\'</b>', ''];
+    let compared = 0;
+    for (const [key, text] of catalogs[language]!) {
+      const names = placeholders(text);
+      if (names.length === 0) continue;
+      for (const value of values) {
+        const options = Object.fromEntries(names.map((name, index) => [name, typeof value === 'number' ? value + index : value]));
+        expect(ours(key, options), key).toBe(theirs(key, options));
+        compared++;
+      }
+      // A value missing, or one i18next formats: i18next answers.
+      expect(ours(key, {}), key).toBe(theirs(key, {}));
+      expect(ours(key, { count: 3, ...Object.fromEntries(names.map((name) => [name, 3])) }), key).toBe(theirs(key, { count: 3, ...Object.fromEntries(names.map((name) => [name, 3])) }));
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it('leaves to i18next what is more than placeholders', () => {
+    expect(compileTemplate('Hello {{name}}, see $t(other)')).toBeNull();
+    expect(compileTemplate('{{- name}} unescaped')).toBeNull();
+    expect(compileTemplate('{{value, number}}')).toBeNull();
+    expect(compileTemplate({ one: 'x' })).toBeNull();
+    expect(compileTemplate(undefined)).toBeNull();
+    const template = compileTemplate('BIN {{bin}}, {{ name }}.')!;
+    expect(fillTemplate(template, { bin: '123', name: 'A' })).toBe('BIN 123, A.');
+    expect(fillTemplate(template, { bin: '123' })).toBeNull();
+    expect(fillTemplate(template, { bin: '123', name: new Date(0) })).toBeNull();
+    expect(fillTemplate(template, { bin: '123', name: 'A', count: 2 })).toBeNull();
   });
 });
