@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connection.ts';
-import { withGenericPlans } from '../../src/db/generic-plans.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /** Reads go as named statements, planned once per connection; writes and `prepare: false` go unnamed. */
@@ -41,54 +40,6 @@ describe('named statements', () => {
       expect(statements).toEqual([]);
     } finally {
       await plain.close();
-    }
-  });
-});
-
-describe('generic plans (the registry search)', () => {
-  const planCacheMode = async (db: DatabaseHandle['db']) => (await sql<{ mode: string }>`SELECT current_setting('plan_cache_mode') AS mode`.execute(db)).rows[0]!.mode;
-
-  it('plans the work once for any values, and the connection goes back to the pool as it was', async () => {
-    const single = connectDatabase(database.url, { max: 1 });
-    try {
-      const during = await withGenericPlans(single.db, async (db) => {
-        // The same named statement six times: past PostgreSQL's five custom plans, still no custom plan.
-        for (const email of ['a@x.example', 'b@x.example', 'c@x.example', 'd@x.example', 'e@x.example', 'f@x.example']) {
-          await db.selectFrom('users').select('id').where('email', '=', email).execute();
-        }
-        const { rows } = await sql<{ generic: string; custom: string }>`
-          SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE statement LIKE 'select "id" from "users" where%'`.execute(db);
-        return { mode: await planCacheMode(db), plans: rows };
-      });
-      expect(during.mode).toBe('force_generic_plan');
-      expect(during.plans).toEqual([{ generic: '6', custom: '0' }]);
-      // max: 1, so this is the same connection.
-      expect(await planCacheMode(single.db)).toBe('auto');
-    } finally {
-      await single.close();
-    }
-  });
-
-  it('puts the setting back when the work fails, and reports the work\'s error', async () => {
-    const single = connectDatabase(database.url, { max: 1 });
-    try {
-      await expect(withGenericPlans(single.db, async (db) => sql`SELECT no_such_column FROM users`.execute(db))).rejects.toThrow(/no_such_column/);
-      expect(await planCacheMode(single.db)).toBe('auto');
-    } finally {
-      await single.close();
-    }
-  });
-
-  it('in a transaction, holds until the transaction ends', async () => {
-    const single = connectDatabase(database.url, { max: 1 });
-    try {
-      const trx = await single.db.startTransaction().execute();
-      expect(await withGenericPlans(trx, planCacheMode)).toBe('force_generic_plan');
-      expect(await planCacheMode(trx)).toBe('force_generic_plan');
-      await trx.commit().execute();
-      expect(await planCacheMode(single.db)).toBe('auto');
-    } finally {
-      await single.close();
     }
   });
 });

@@ -7,6 +7,7 @@ import type { AuthUser } from '../../src/modules/auth/permissions.ts';
 import { createAppDependencies } from '../../src/deps.ts';
 import type { LifecycleStage } from '../../src/modules/objects/lifecycle.ts';
 import type { ObjectKind, ObjectPassport } from '../../src/modules/objects/passport.ts';
+import { connectDatabase } from '../../src/db/connection.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import {
   exportObjectsCsv,
@@ -368,6 +369,37 @@ describe('search', () => {
     expect(flags.get(ids.tie4!)).toBe(false);
     // A day later the duty due today is overdue too.
     expect(await search(auditor, { overdue: true, today: '2026-11-21' }).then((page) => page.items.map((item) => item.id))).toContain(ids.tie4);
+  });
+
+  // See "Plans" at the top of registry.service.ts: planning a search statement cost as much as running it.
+  it('keeps one plan per search shape, made without the values, after PostgreSQL\'s first five', async () => {
+    const single = connectDatabase(database.url, { max: 1 });
+    try {
+      const shapes: Array<Partial<SearchOptions>> = [
+        { q: 'системы', sort: 'relevance' },
+        { q: 'лиценз', sort: 'relevance', kind: 'ict_infrastructure' },
+        { q: 'мониторинг', sort: 'relevance', stage: 'industrial_operation', class: 2 },
+        { q: 'ақпа', sort: 'name', language: 'ru' },
+        { sort: 'updated' },
+        { sort: 'name', reviewStatus: 'draft' },
+      ];
+      const words = ['системы', 'жүйе', 'кадастр', 'ақпарат', 'реестр', 'учета', 'мемлекеттік'];
+      for (const shape of shapes) {
+        for (const word of words) {
+          await searchObjects(single.db, asActor(auditor), { limit: 10, today: TODAY, ...shape, ...(shape.q ? { q: word } : {}) } as SearchOptions);
+        }
+      }
+      const { rows } = await sql<{ statement: string; generic: string; custom: string }>`
+        SELECT statement, generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements
+        WHERE statement LIKE '%FROM objects o%' AND statement NOT LIKE '%pg_prepared_statements%'`.execute(single.db);
+      // Statements run past PostgreSQL's five custom plans (each shape's first, and a later group's with the same count).
+      const kept = rows.filter((row) => Number(row.generic) + Number(row.custom) > 5);
+      expect(kept.length).toBeGreaterThanOrEqual(shapes.length);
+      const planned = kept.filter((row) => Number(row.generic) === 0).map((row) => `${row.custom} custom plans: ${row.statement.replace(/\s+/g, ' ').slice(0, 300)}`);
+      expect(planned).toEqual([]);
+    } finally {
+      await single.close();
+    }
   });
 
   it('refuses what it does not know instead of guessing', async () => {
