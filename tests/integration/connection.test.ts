@@ -43,17 +43,3 @@ describe('named statements', () => {
     }
   });
 });
-
-describe('the search columns', () => {
-  it('are kept in the row (STORAGE MAIN), so the registry window never reads them from TOAST', async () => {
-    const { rows } = await sql<{ attname: string; attstorage: string }>`
-      SELECT attname, attstorage FROM pg_attribute
-      WHERE attrelid = 'objects'::regclass AND attname IN ('search_text', 'search_ru', 'search_kk', 'passport') ORDER BY attname`.execute(database.db);
-    expect(rows).toEqual([
-      { attname: 'passport', attstorage: 'x' },
-      { attname: 'search_kk', attstorage: 'm' },
-      { attname: 'search_ru', attstorage: 'm' },
-      { attname: 'search_text', attstorage: 'm' },
-    ]);
-  });
-});

@@ -285,22 +285,31 @@ describe('a change shows on the next request, whatever made it', () => {
 });
 
 describe('the stamps migration', () => {
-  it('goes down and up again, giving every existing object its stamp', async () => {
+  it('goes down and up again (with the registry migrations after it), giving every existing object its stamp', async () => {
     const own = await createTestDatabase();
     try {
       await ensureKnownCalendarYears(own.db);
       const user = await createUser(own.db, 'staff');
       const actor = toAuthUser(await own.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
       const { id } = await createObjectDirectly(own.db, actor, { passport: samplePassport('Система миграции'), informationChangedOn: today });
-      const down = await createMigrator(own.db).migrateDown();
+      // Down to before the stamps, through the registry's later migrations (their own checks are below).
+      const later = ['2026-12-02T1100_objects_kind_updated_idx', '2026-12-02T1000_search_columns_inline', '2026-12-02T0900_object_page_stamps'];
+      const down = await createMigrator(own.db).migrateTo('2026-12-01T1000_reviews');
       expect(down.error).toBeUndefined();
-      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([['2026-12-02T0900_object_page_stamps', 'Success']]);
+      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual(later.map((name) => [name, 'Success']));
+      const storage = async () =>
+        (await own.pool.query<{ name: string; storage: string }>(`SELECT attname AS name, attstorage AS storage FROM pg_attribute WHERE attrelid = 'objects'::regclass AND attname IN ('search_text', 'search_ru', 'search_kk') ORDER BY 1`)).rows;
+      const kindIndex = async () => (await own.pool.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'objects_kind_updated_idx'`)).rowCount;
+      expect(await storage()).toEqual(['search_kk', 'search_ru', 'search_text'].map((name) => ({ name, storage: 'x' })));
+      expect(await kindIndex()).toBe(0);
       const tables = async () => (await own.pool.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_name IN ('object_page_stamps', 'page_reference_stamp') ORDER BY 1`)).rows.map((r) => r.name);
       expect(await tables()).toEqual([]);
       // Without the triggers, objects change as before.
       await own.db.updateTable('objects').set({ updated_at: new Date() }).where('id', '=', id).execute();
-      expect(await migrateToLatest(own.db)).toEqual(['2026-12-02T0900_object_page_stamps']);
+      expect(await migrateToLatest(own.db)).toEqual([...later].reverse());
       expect(await tables()).toEqual(['object_page_stamps', 'page_reference_stamp']);
+      expect(await storage()).toEqual(['search_kk', 'search_ru', 'search_text'].map((name) => ({ name, storage: 'm' })));
+      expect(await kindIndex()).toBe(1);
       const stampOf = async () => (await own.db.selectFrom('object_page_stamps').select('stamp').where('object_id', '=', id).executeTakeFirstOrThrow()).stamp;
       const before = await stampOf();
       await own.db.updateTable('objects').set({ updated_at: new Date() }).where('id', '=', id).execute();

@@ -409,35 +409,38 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
     let page;
     if (group.match.length === 0 || !windowed) {
       page = sql`${withClause([])}
-        SELECT o.id, ${tierOf} AS tier, ${key} AS sort_key FROM objects o WHERE ${and([...conditions, ...group.match, ...pastCursor])}
-        ORDER BY 2 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(limit)}`;
+        SELECT o.id, o.ctid AS tid, ${tierOf} AS tier, ${key} AS sort_key FROM objects o WHERE ${and([...conditions, ...group.match, ...pastCursor])}
+        ORDER BY 3 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(limit)}`;
     } else {
       // The window of the first tier to read, else (too few matches in it) all the group's rows
       // through the GIN indexes, sorted; see the top of this file. Read lazily: the index scan
       // stops at the limit-th match; no match in the first RECENT_PROBE rows gives up on the
-      // window at once (a rare word, or none); the fallback runs only when the window fell short.
-      // A window that was all there is settles the last tier without the fallback.
+      // window at once (a rare word, or none), and the first match ends that look; the fallback runs
+      // only when the window fell short. A window that was all there is settles the last tier
+      // without the fallback (PostgreSQL computes each of found's subqueries only when its OR needs it).
       const lastTier = tiers.length === 1;
       const hit = sql<SqlBool>`(${and([...(group.scanned ?? group.match), ...first.match])})`;
-      const recent = sql`SELECT o.id, ${key} AS sort_key, ${hit} AS hit
+      const recent = sql`SELECT o.id, o.ctid AS tid, ${key} AS sort_key, ${hit} AS hit
         FROM objects o WHERE ${and([...conditions, ...firstAfterCursor])}
         ORDER BY ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(RECENT_WINDOW)}`;
       page = sql`${withClause([
         sql`recent AS MATERIALIZED (${recent})`,
         sql`probe AS MATERIALIZED (
-          SELECT count(*) AS seen, count(*) FILTER (WHERE hit) AS hits FROM (SELECT hit FROM recent LIMIT ${sql.lit(RECENT_PROBE)}) first_rows)`,
+          SELECT EXISTS (SELECT 1 FROM (SELECT hit FROM recent LIMIT ${sql.lit(RECENT_PROBE)}) first_rows WHERE hit) AS any_hit)`,
         sql`hits AS MATERIALIZED (
-          SELECT id, ${sql.lit(first.tier)}::int AS tier, sort_key FROM recent WHERE (SELECT hits > 0 FROM probe) AND hit LIMIT ${sql.lit(limit)})`,
+          SELECT id, tid, ${sql.lit(first.tier)}::int AS tier, sort_key FROM recent WHERE (SELECT any_hit FROM probe) AND hit LIMIT ${sql.lit(limit)})`,
         sql`found AS MATERIALIZED (
-          SELECT (SELECT count(*) FROM hits) >= ${limit}
-              OR (${sql.lit(lastTier)} AND ((SELECT seen < ${RECENT_PROBE} FROM probe) OR ((SELECT hits > 0 FROM probe) AND (SELECT count(*) FROM recent) < ${RECENT_WINDOW}))) AS enough)`,
+          SELECT (SELECT count(*) FROM hits) >= ${sql.lit(limit)}
+              OR (${sql.lit(lastTier)} AND (
+                (SELECT count(*) FROM (SELECT 1 FROM recent LIMIT ${sql.lit(RECENT_PROBE)}) first_rows) < ${sql.lit(RECENT_PROBE)}
+                OR ((SELECT any_hit FROM probe) AND (SELECT count(*) FROM recent) < ${sql.lit(RECENT_WINDOW)}))) AS enough)`,
         sql`everything AS MATERIALIZED (
-          SELECT o.id, ${tierOf} AS tier, ${key} AS sort_key FROM objects o
+          SELECT o.id, o.ctid AS tid, ${tierOf} AS tier, ${key} AS sort_key FROM objects o
           WHERE NOT (SELECT enough FROM found) AND ${and([...conditions, ...group.match, ...pastCursor])})`,
       ])}
-        SELECT id, tier, sort_key FROM hits WHERE (SELECT enough FROM found)
+        SELECT id, tid, tier, sort_key FROM hits WHERE (SELECT enough FROM found)
         UNION ALL
-        (SELECT id, tier, sort_key FROM everything ORDER BY tier ${tierDirection}, sort_key ${keyOrder}, id ${keyOrder} LIMIT ${sql.lit(limit)})`;
+        (SELECT id, tid, tier, sort_key FROM everything ORDER BY tier ${tierDirection}, sort_key ${keyOrder}, id ${keyOrder} LIMIT ${sql.lit(limit)})`;
     }
     const { rows } = await sql<PageRow>`
       SELECT o.id, page.tier, ${cursorText} AS cursor_key,
@@ -447,7 +450,9 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
              g.name_ru AS organization_name_ru, g.name_en AS organization_name_en,
              ${overdueFlag(today)} AS overdue
       FROM (${page}) AS page
-      JOIN objects o ON o.id = page.id
+      -- Back to the rows by their place in the table (a TID scan), not through the primary key: the
+      -- same snapshot found them a moment ago in this statement.
+      JOIN objects o ON o.ctid = page.tid
       JOIN organizations g ON g.id = o.organization_id
       ORDER BY page.tier ${tierDirection}, page.sort_key ${keyOrder}, page.id ${keyOrder}`.execute(db);
     return rows;
