@@ -10,10 +10,17 @@
  *   (a) the registry search page over a mix of Russian, Kazakh and partial-word queries;
  *   (b) one object's page, /objects/:id, when the app has that route; until it does, the registry
  *       filtered down to one object.
+ * Before the load, each search runs alone, one request at a time, and its latency is printed.
  * Each scenario runs ~10 s against 127.0.0.1 only; then everything stops and the database is
  * dropped, whatever happened.
  *
- *   node scripts/bench-registry.ts [--objects 100000] [--duration 10] [--connections 10] [--explain]
+ * The objects are inserted in an order unrelated to their last change, so the search's window (the
+ * latest changes, read in index order) finds its rows scattered over the table: a long-lived table
+ * looks like that, its updates written wherever VACUUM left room. --cluster first rewrites the table
+ * in the order of the latest change (CLUSTER … USING objects_updated_idx, as an operator may
+ * schedule, or pg_repack online), to show what that layout gives.
+ *
+ *   node scripts/bench-registry.ts [--objects 100000] [--duration 10] [--connections 10] [--explain] [--cluster]
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -620,6 +627,25 @@ async function run(baseUrl: string, cookie: string, scenario: Scenario, options:
   return result;
 }
 
+/** Each path alone, one request at a time (after one warm-up request), with its median and slowest of 25. */
+async function eachAlone(baseUrl: string, cookie: string, paths: string[]): Promise<void> {
+  const headers = { cookie, 'accept-language': 'ru' };
+  const lines = ['each search alone, one request at a time (25 runs: median, slowest):'];
+  for (const p of paths) {
+    const times: number[] = [];
+    for (let run = 0; run <= 25; run++) {
+      const start = performance.now();
+      const response = await fetch(`${baseUrl}${p}`, { headers });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`${p} answered ${response.status}`);
+      if (run > 0) times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    lines.push(`  ${times[12]!.toFixed(1).padStart(6)} ms ${times.at(-1)!.toFixed(1).padStart(6)} ms  ${decodeURIComponent(p.replaceAll('+', ' '))}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 function report(scenario: Scenario, result: AutocannonResult): void {
   const line = [
     `${scenario.title}`,
@@ -642,6 +668,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '10' },
       explain: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const objectCount = Number(values.objects);
@@ -682,6 +709,7 @@ async function main(): Promise<void> {
     const seedStart = performance.now();
     const seeded = await seedRegistry(handle.pool, { organizations: organizationCount, objects: objectCount });
     const seedSeconds = (performance.now() - seedStart) / 1000;
+    if (values.cluster) await handle.pool.query('CLUSTER objects USING objects_updated_idx; ANALYZE objects');
     const { rows: sizeRows } = await handle.pool.query<{ size: string; version: string; buffers: string }>(
       `SELECT pg_size_pretty(pg_total_relation_size('objects')) AS size, current_setting('server_version') AS version,
               current_setting('shared_buffers') AS buffers`,
@@ -737,7 +765,7 @@ async function main(): Promise<void> {
         '',
         `registry bench — ${new Date().toISOString()}`,
         `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${sizeRows[0]!.version} (${server.source}, shared_buffers ${sizeRows[0]!.buffers})`,
-        `data: ${seeded.objects.length} objects of ${seeded.organizations.length} organizations, ${seeded.duties} update duties; objects table with indexes ${sizeRows[0]!.size}; seeded in ${seedSeconds.toFixed(1)} s`,
+        `data: ${seeded.objects.length} objects of ${seeded.organizations.length} organizations, ${seeded.duties} update duties; objects table with indexes ${sizeRows[0]!.size}; seeded in ${seedSeconds.toFixed(1)} s; rows ${values.cluster ? 'rewritten in the order of the latest change (--cluster)' : 'in an order unrelated to their latest change'}`,
         `load: autocannon in a worker thread of this process, ${connections} connections, ${duration} s per scenario, signed in as an auditor, Russian pages, app in production mode (templates cached, log level warn)`,
         '',
       ].join('\n'),
@@ -762,6 +790,7 @@ async function main(): Promise<void> {
       registry({}),
     ];
     if (values.explain) await explainSearches(handle, searches);
+    await eachAlone(address, cookie, searches);
 
     const probe = seeded.objects.filter((_, index) => index % Math.max(1, Math.floor(seeded.objects.length / 50)) === 0).slice(0, 50);
     const objectPaths = probe.map((o) => `/objects/${o.id}`);

@@ -407,11 +407,17 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
           : [sql<SqlBool>`(${tierOf} ${sql.raw(direction === 'next' ? '<' : '>')} ${sql.lit(cursor.tier)} OR (${tierOf} = ${sql.lit(cursor.tier)} AND ${beyondCursor}))`];
 
     let page;
+    // How the page's rows are found again: by their place in the table (a TID scan) when the page
+    // read them anyway, else through the primary key (an index-only scan of the order's index then
+    // reads no row it does not show).
+    let joinBack;
     if (group.match.length === 0 || !windowed) {
       page = sql`${withClause([])}
-        SELECT o.id, o.ctid AS tid, ${tierOf} AS tier, ${key} AS sort_key FROM objects o WHERE ${and([...conditions, ...group.match, ...pastCursor])}
-        ORDER BY 3 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(limit)}`;
+        SELECT o.id, ${tierOf} AS tier, ${key} AS sort_key FROM objects o WHERE ${and([...conditions, ...group.match, ...pastCursor])}
+        ORDER BY 2 ${tierDirection}, ${key} ${keyOrder}, o.id ${keyOrder} LIMIT ${sql.lit(limit)}`;
+      joinBack = sql`o.id = page.id`;
     } else {
+      joinBack = sql`o.ctid = page.tid`;
       // The window of the first tier to read, else (too few matches in it) all the group's rows
       // through the GIN indexes, sorted; see the top of this file. Read lazily: the index scan
       // stops at the limit-th match; no match in the first RECENT_PROBE rows gives up on the
@@ -450,9 +456,8 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
              g.name_ru AS organization_name_ru, g.name_en AS organization_name_en,
              ${overdueFlag(today)} AS overdue
       FROM (${page}) AS page
-      -- Back to the rows by their place in the table (a TID scan), not through the primary key: the
-      -- same snapshot found them a moment ago in this statement.
-      JOIN objects o ON o.ctid = page.tid
+      -- A TID found by this statement's own snapshot names the same row version for the join.
+      JOIN objects o ON ${joinBack}
       JOIN organizations g ON g.id = o.organization_id
       ORDER BY page.tier ${tierDirection}, page.sort_key ${keyOrder}, page.id ${keyOrder}`.execute(db);
     return rows;
