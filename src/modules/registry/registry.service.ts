@@ -456,7 +456,7 @@ export async function searchObjects(db: Kysely<Database>, actor: AuthUser | null
              g.name_ru AS organization_name_ru, g.name_en AS organization_name_en,
              ${overdueFlag(today)} AS overdue
       FROM (${page}) AS page
-      -- A TID found by this statement's own snapshot names the same row version for the join.
+      -- A TID (windowed pages) was read by this statement's own snapshot: it names the same row version.
       JOIN objects o ON ${joinBack}
       JOIN organizations g ON g.id = o.organization_id
       ORDER BY page.tier ${tierDirection}, page.sort_key ${keyOrder}, page.id ${keyOrder}`.execute(db);
