@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase } from '../../src/db/connection.ts';
 import { verifyAuditChain } from '../../src/modules/audit/audit.service.ts';
 import { toAuthUser } from '../../src/modules/auth/auth.service.ts';
 import type { AuthUser } from '../../src/modules/auth/permissions.ts';
@@ -240,6 +241,36 @@ describe('account codes under concurrency', () => {
     expect(codes.every((code) => isValidAccountCode(code, { prefix: 'AP' }))).toBe(true);
     expect(new Set(results.map((r) => r.issuedDocument!.number)).size).toBe(50);
   }, 180_000);
+
+  it('queues approvals without holding connections: the rest of the portal still gets one', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i += 1) ids.push(await completeObject(`Очередь одобрений ${i}`));
+    const cases: string[] = [];
+    for (const id of ids) cases.push(((await call(staff, 'POST', `/api/objects/${id}/submit`)).json() as { id: string }).id);
+    const reviewerActor = await authUser(reviewerUser);
+    // A pool of two: approvals waiting for the account-code counter would hold both.
+    const small = connectDatabase(database.url, { max: 2 });
+    try {
+      const deps = { db: small.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
+      const finished: string[] = [];
+      const approvals = cases.map((caseId, index) =>
+        decideReviewCase(deps, reviewerActor, caseId, { decision: 'approve' }).then((result) => {
+          finished.push(`approval ${index}`);
+          return result;
+        }),
+      );
+      // Asked once an approval holds a connection: it gets the other one at once, before the second
+      // approval is done (with each approval waiting on a connection, it would queue behind four).
+      while (small.pool.totalCount - small.pool.idleCount < 1) await new Promise((resolve) => setTimeout(resolve, 2));
+      const other = small.pool.query('SELECT 1').then(() => finished.push('other request'));
+      const results = await Promise.all(approvals);
+      await other;
+      expect(finished.indexOf('other request')).toBeLessThanOrEqual(1);
+      expect(new Set(results.map((r) => r.accountCode)).size).toBe(6);
+    } finally {
+      await small.close();
+    }
+  }, 120_000);
 });
 
 describe('deadlines across weekends and public holidays', () => {

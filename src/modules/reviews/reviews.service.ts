@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import pLimit from 'p-limit';
 import type { Database, ReviewCaseStatus } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
@@ -546,17 +547,33 @@ export interface DecisionResult {
 }
 
 /**
+ * Approvals of this process, one at a time. An approval holds the year's account-code counter row
+ * from taking the next code until it commits, with the extract's PDF rendered and stored in
+ * between, so approvals run one after another in the database whatever happens here. Waiting for
+ * that row, each held a pooled connection: ten approvals at once took every connection of the pool,
+ * every other request of the portal waited behind them, and approvals past the tenth failed after
+ * the pool's 10 s ("50 cases in parallel" in tests/integration/reviews.test.ts did, on a slow
+ * moment of the 2-core machine). Queued here, they wait without a connection. Several processes
+ * are still kept apart by the counter row itself.
+ */
+const oneApprovalAtATime = pLimit(1);
+
+/**
  * Returns the case for completion (it needs at least one comment or a note: staff must learn what
  * to fix) or approves it. Field errors: decision (invalid), note (too_long, required_for_return).
  */
 export async function decideReviewCase(deps: ReviewDeps, actor: AuthUser | null | undefined, caseId: string, input: DecisionInput, ctx: ServiceContext = {}): Promise<DecisionResult> {
   requirePermission(actor, 'reviews.decide');
-  const { db, store } = deps;
   const note = (input.note ?? '').trim();
   const errors: FieldError[] = [];
   if (input.decision !== 'return' && input.decision !== 'approve') errors.push({ field: 'decision', rule: 'invalid' });
   if (note.length > NOTE_MAX) errors.push({ field: 'note', rule: 'too_long', params: { max: NOTE_MAX } });
   if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'the decision cannot be recorded', { fields: errors });
+  return input.decision === 'approve' ? oneApprovalAtATime(() => decide(deps, actor, caseId, input, note, ctx)) : decide(deps, actor, caseId, input, note, ctx);
+}
+
+async function decide(deps: ReviewDeps, actor: AuthUser, caseId: string, input: DecisionInput, note: string, ctx: ServiceContext): Promise<DecisionResult> {
+  const { db, store } = deps;
   const now = ctx.now ?? new Date();
   let committedPdf: { sha256: string; created: boolean } | null = null;
   try {
