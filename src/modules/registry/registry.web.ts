@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Language } from '../../config.ts';
-import { type TFunction, translator } from '../../web/i18n.ts';
+import { translator } from '../../web/i18n.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS, type ObjectClass } from '../objects/passport.ts';
@@ -89,30 +89,6 @@ interface Labels {
 }
 
 const labelCache = new Map<Language, Labels>();
-const textCache = new Map<Language, Map<string, string>>();
-
-/**
- * The request's translator, remembering the texts asked for without parameters: a registry page
- * asks for the same few dozen on every request, and i18next's lookup showed in the profile.
- */
-function rememberingTranslator(language: Language, t: TFunction): (key: string, options?: Record<string, unknown>) => string {
-  let texts = textCache.get(language);
-  if (!texts) {
-    texts = new Map();
-    textCache.set(language, texts);
-  }
-  const known = texts;
-  return (key, options) => {
-    if (options !== undefined) return t(key, options);
-    let text = known.get(key);
-    if (text === undefined) {
-      text = t(key);
-      known.set(key, text);
-    }
-    return text;
-  };
-}
-
 /** The labels of the enumerations (the objects module's), translated once per language: a page shows them on every row. */
 function labelsFor(language: Language): Labels {
   let labels = labelCache.get(language);
@@ -141,7 +117,6 @@ export default async function registryWeb(fastify: FastifyInstance): Promise<voi
       chooseOrganization && query.organization ? findRegistryOrganization(db, request.user, query.organization, request.language) : null,
     ]);
     return reply.render(`${views}/list`, {
-      t: rememberingTranslator(request.language, request.t),
       query,
       sort: page.sort,
       page,
