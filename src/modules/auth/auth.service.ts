@@ -9,8 +9,6 @@ import { type AuthUser, toAuthUser } from './permissions.ts';
 import { destroyUserSessions } from './session-store.ts';
 import { consumeToken, findValidToken, issueAuthToken, TOKEN_LIFETIME_MS } from './tokens.ts';
 
-export { toAuthUser };
-
 export const MAX_FAILED_SIGN_INS = 5;
 export const LOCKOUT_MS = 15 * 60 * 1000;
 

@@ -5,8 +5,8 @@ import QRCode from 'qrcode';
 import type { Database, UserRow } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { countFailedSignIn, SECOND_FACTOR_REQUIRED_ROLES, toAuthUser } from './auth.service.ts';
-import { type AuthUser, requirePermission } from './permissions.ts';
+import { countFailedSignIn, SECOND_FACTOR_REQUIRED_ROLES } from './auth.service.ts';
+import { type AuthUser, requirePermission, toAuthUser } from './permissions.ts';
 
 // ---------------------------------------------------------------------------------------------
 // TOTP (RFC 6238) with the parameters every authenticator app understands: HMAC-SHA1, 6 digits,

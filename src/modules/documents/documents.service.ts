@@ -16,6 +16,7 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, DocumentFileStatus, DocumentSlot } from '../../db/database.ts';
+import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission, requireSameOrganization } from '../auth/permissions.ts';
@@ -24,7 +25,6 @@ import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts'
 import { checkPdfOriginal, type CheckReason, type PdfCheck, precheckFile } from './check.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdf, VeraPdfFailedRule } from './verapdf.ts';
-import { UUID } from '../../db/uuid.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 

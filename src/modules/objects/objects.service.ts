@@ -25,6 +25,7 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { type AuthUser, can, requirePermission, requireSameOrganization } from '../auth/permissions.ts';
@@ -61,7 +62,6 @@ import {
   warrantyEnd,
 } from './lifecycle.ts';
 import { diffPassports, type ObjectPassport, type PassportChange, validatePassport } from './passport.ts';
-import { UUID } from '../../db/uuid.ts';
 
 /** 003 §9: the portal is updated no later than 10 working days after the information changed. */
 export const UPDATE_DUTY_WORKING_DAYS = 10;

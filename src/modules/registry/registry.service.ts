@@ -47,13 +47,13 @@ import { Readable } from 'node:stream';
 import { type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Language } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
+import { UUID } from '../../db/uuid.ts';
 import { AppError } from '../../errors.ts';
 import { translator } from '../../web/i18n.ts';
 import { type AuthUser, requirePermission } from '../auth/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS, type ObjectClass, type ObjectKind } from '../objects/passport.ts';
-import { UUID } from '../../db/uuid.ts';
 
 export const REGISTRY_SORTS = ['relevance', 'name', 'updated'] as const;
 export type RegistrySort = (typeof REGISTRY_SORTS)[number];

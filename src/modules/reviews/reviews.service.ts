@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import pLimit from 'p-limit';
 import type { Database, ReviewCaseStatus } from '../../db/database.ts';
+import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission, requireSameOrganization } from '../auth/permissions.ts';
@@ -34,7 +35,6 @@ import { getObject, type ObjectDetail, type OrganizationRef, organizationsById, 
 import type { ObjectPassport } from '../objects/passport.ts';
 import { formatAccountCode } from './account-code.ts';
 import { renderCertificatePdf } from './certificate-pdf.ts';
-import { UUID } from '../../db/uuid.ts';
 
 /** 003 §8: the service integrator decides within 5 working days of a complete submission. */
 export const REVIEW_WORKING_DAYS = 5;
