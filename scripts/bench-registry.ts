@@ -37,14 +37,15 @@ import { connectDatabase, type DatabaseHandle, isReachable } from '../src/db/con
 import type { Database } from '../src/db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
-import type { AuthUser } from '../src/modules/auth/permissions.ts';
+import type { AuthUser } from '../src/access/permissions.ts';
 import { ensureKnownCalendarYears } from '../src/modules/calendar/calendar.service.ts';
 import { createAppDependencies } from '../src/deps.ts';
 import { LIFECYCLE_STEPS } from '../src/modules/objects/lifecycle.ts';
 import { type ObjectKind, type ObjectPassport, validatePassport } from '../src/modules/objects/passport.ts';
 import { makeValidBin } from '../src/modules/organizations/bin-iin.ts';
 import { searchObjects } from '../src/modules/registry/registry.service.ts';
-import registryWeb, { registryQuerySchema, toFilters } from '../src/modules/registry/registry.web.ts';
+import registryWeb from '../src/modules/registry/registry.web.ts';
+import { registryQuerySchema, toFilters } from '../src/modules/registry/registry.schemas.ts';
 import { hashPassword } from '../src/modules/users/passwords.ts';
 import { buildServerOptions } from '../src/server-options.ts';
 

@@ -24,7 +24,9 @@ import registryWeb from './modules/registry/registry.web.ts';
 import errorsPlugin from './web/plugins/errors.plugin.ts';
 import i18nPlugin from './web/plugins/i18n.plugin.ts';
 import viewsPlugin from './web/plugins/views.plugin.ts';
-import webRoutes from './web/web.routes.ts';
+import languageRoutes from './web/language.routes.ts';
+import homeWeb from './pages/home/home.web.ts';
+import objectPageWeb from './pages/object-page/object-page.web.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,13 +86,15 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
   await fastify.register(openapiPlugin);
 
   await fastify.register(healthRoutes);
-  await fastify.register(webRoutes);
+  await fastify.register(languageRoutes);
+  await fastify.register(homeWeb);
   await fastify.register(authWeb);
   await fastify.register(secondFactorWeb);
   await fastify.register(accountRequestsWeb);
   await fastify.register(adminWeb);
   await fastify.register(notificationsWeb);
   await fastify.register(objectsWeb);
+  await fastify.register(objectPageWeb);
   await fastify.register(documentsWeb);
   await fastify.register(reviewsWeb);
   await fastify.register(registryWeb);

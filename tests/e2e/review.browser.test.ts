@@ -8,7 +8,6 @@ import { createOrganization, createUser } from '../support/auth.ts';
 import { placeDocument, screenshotsDir, signInThroughPages } from '../support/browser.ts';
 import type { TestDatabase } from '../support/database.ts';
 import { type RunningPortal, startPortalForBrowser } from '../support/portal.ts';
-import { documentsDir } from '../support/documents.ts';
 import { samplePassport } from '../support/objects.ts';
 import { decodeQrFromPdf } from '../support/qr.ts';
 

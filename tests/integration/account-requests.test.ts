@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
 import { parseAccountRequest, type PersonFormValues } from '../../src/modules/accounts/account-requests.schemas.ts';
 import { decideAccountRequestPerson, submitAccountRequest } from '../../src/modules/accounts/account-requests.service.ts';
-import { toAuthUser } from '../../src/modules/auth/permissions.ts';
+import { toAuthUser } from '../../src/access/permissions.ts';
 import { ensureKnownCalendarYears, loadCalendarData } from '../../src/modules/calendar/calendar.service.ts';
 import { deadlineStatus, dueAt, endOfAlmatyDay } from '../../src/modules/calendar/working-days.ts';
 import { checkDigit } from '../../src/modules/organizations/bin-iin.ts';

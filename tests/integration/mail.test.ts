@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { AppError } from '../../src/errors.ts';
-import type { AuthUser } from '../../src/modules/auth/permissions.ts';
+import type { AuthUser } from '../../src/access/permissions.ts';
 import { createAppDependencies } from '../../src/deps.ts';
 import type { MailTemplateName, MailTemplateParams } from '../../src/modules/notifications/mail-templates.ts';
 import {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMigrator, migrateToLatest } from '../../src/db/migrator.ts';
-import { toAuthUser } from '../../src/modules/auth/permissions.ts';
+import { toAuthUser } from '../../src/access/permissions.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { createObject as createObjectDirectly } from '../../src/modules/objects/objects.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';

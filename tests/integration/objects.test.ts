@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { AppError } from '../../src/errors.ts';
-import { type AuthUser, toAuthUser } from '../../src/modules/auth/permissions.ts';
+import { type AuthUser, toAuthUser } from '../../src/access/permissions.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { createAppDependencies } from '../../src/deps.ts';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { AppError } from '../../src/errors.ts';
-import type { AuthUser } from '../../src/modules/auth/permissions.ts';
+import type { AuthUser } from '../../src/access/permissions.ts';
 import { createAppDependencies } from '../../src/deps.ts';
 import type { LifecycleStage } from '../../src/modules/objects/lifecycle.ts';
 import type { ObjectKind, ObjectPassport } from '../../src/modules/objects/passport.ts';

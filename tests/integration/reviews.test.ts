@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/connection.ts';
 import { verifyAuditChain } from '../../src/modules/audit/audit.service.ts';
-import { type AuthUser, toAuthUser } from '../../src/modules/auth/permissions.ts';
+import { type AuthUser, toAuthUser } from '../../src/access/permissions.ts';
 import { ensureKnownCalendarYears, loadCalendarData } from '../../src/modules/calendar/calendar.service.ts';
 import { dueAt, toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { checkPdfOriginal } from '../../src/modules/documents/check.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { negotiateLanguage, translator } from '../../src/web/i18n.ts';
-import { safeReturnPath } from '../../src/web/web.routes.ts';
+import { safeReturnPath } from '../../src/web/return-path.ts';
 
 describe('language negotiation', () => {
   it('prefers the chosen language (cookie) over the browser', () => {

@@ -14,7 +14,7 @@ import type { Language } from '../../config.ts';
 import type { Database, OrganizationKind } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { requirePermission, type AuthUser } from '../auth/permissions.ts';
+import { requirePermission, type AuthUser } from '../../access/permissions.ts';
 import { issueAuthToken, TOKEN_LIFETIME_MS } from '../auth/tokens.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { type CalendarData, deadlineStatus, dueAt, toAlmatyDate } from '../calendar/working-days.ts';

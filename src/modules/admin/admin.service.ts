@@ -12,7 +12,7 @@ import {
 } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, requirePermission } from '../auth/permissions.ts';
+import { type AuthUser, requirePermission } from '../../access/permissions.ts';
 import { destroyUserSessions } from '../auth/session-store.ts';
 import { buildKazakhstanCalendarData } from '../calendar/kz-calendar-data.ts';
 import {

@@ -4,7 +4,7 @@ import { fixityOverview } from '../documents/documents.service.ts';
 import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
 import type { FieldError } from '../../errors.ts';
 import { LOCALE_TAGS } from '../../web/i18n.ts';
-import { can } from '../auth/permissions.ts';
+import { can } from '../../access/permissions.ts';
 import type { CalendarDate, DayDescription } from '../calendar/working-days.ts';
 import { createReadinessProbe } from '../health/health.service.ts';
 import {

@@ -19,7 +19,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema, FastifySchemaCompi
 import fp from 'fastify-plugin';
 import { AppError, type FieldError } from '../../errors.ts';
 import { schemaValidator, toFieldErrors } from '../../schema-registry.ts';
-import { type AuthUser, requirePermission, type RouteAccess } from '../auth/permissions.ts';
+import { type AuthUser, requirePermission, type RouteAccess } from '../../access/permissions.ts';
 import { DOCUMENT_KIND_IDS } from '../objects/document-kinds.ts';
 import { LIFECYCLE_STAGES, LIFECYCLE_STEPS, MOVE_IDS } from '../objects/lifecycle.ts';
 import {
@@ -53,7 +53,7 @@ import {
   REVIEW_STATUSES,
   searchObjects,
 } from '../registry/registry.service.ts';
-import { REGISTRY_PAGE_SIZE, type RegistryQuery, toFilters } from '../registry/registry.web.ts';
+import { REGISTRY_PAGE_SIZE, type RegistryQuery, toFilters } from '../registry/registry.schemas.ts';
 import {
   type DocumentFileView,
   type DocumentVersionView,
@@ -65,7 +65,7 @@ import {
   uploadDocumentPair,
 } from '../documents/documents.service.ts';
 import { readDocumentUpload } from '../documents/upload-parts.ts';
-import { sendDownload } from '../documents/documents.web.ts';
+import { sendDownload } from '../documents/documents.view.ts';
 import {
   addReviewComment,
   type CaseSummary,

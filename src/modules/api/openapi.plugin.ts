@@ -15,7 +15,7 @@ import fp from 'fastify-plugin';
 import { ERROR_STATUS } from '../../errors.ts';
 import { schemasDir } from '../../schema-registry.ts';
 import { SESSION_COOKIE } from '../auth/auth.plugin.ts';
-import type { RouteAccess } from '../auth/permissions.ts';
+import type { RouteAccess } from '../../access/permissions.ts';
 
 export const API_DOCS_PREFIX = '/api/docs';
 

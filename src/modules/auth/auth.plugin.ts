@@ -7,7 +7,7 @@ import { AppError } from '../../errors.ts';
 import { wantsJson } from '../../web/plugins/errors.plugin.ts';
 import { pathOnly } from '../../web/plugins/views.plugin.ts';
 import { loadActiveUser } from './auth.service.ts';
-import { type AuthUser, requirePermission, type RouteAccess } from './permissions.ts';
+import { type AuthUser, requirePermission, type RouteAccess } from '../../access/permissions.ts';
 import { createSessionStore, type PortalSessionData, sessionReadExtras } from './session-store.ts';
 
 declare module 'fastify' {

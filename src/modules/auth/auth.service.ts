@@ -5,7 +5,7 @@ import { recordAuditEvent } from '../audit/audit.service.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { hashPassword, verifyPassword } from '../users/passwords.ts';
 import { passwordProblem } from './password-policy.ts';
-import { type AuthUser, toAuthUser } from './permissions.ts';
+import { type AuthUser, toAuthUser } from '../../access/permissions.ts';
 import { destroyUserSessions } from './session-store.ts';
 import { consumeToken, findValidToken, issueAuthToken, TOKEN_LIFETIME_MS } from './tokens.ts';
 

@@ -6,7 +6,7 @@ import type { Database, UserRow } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { countFailedSignIn, SECOND_FACTOR_REQUIRED_ROLES } from './auth.service.ts';
-import { type AuthUser, requirePermission, toAuthUser } from './permissions.ts';
+import { type AuthUser, requirePermission, toAuthUser } from '../../access/permissions.ts';
 
 // ---------------------------------------------------------------------------------------------
 // TOTP (RFC 6238) with the parameters every authenticator app understands: HMAC-SHA1, 6 digits,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../errors.ts';
-import { safeReturnPath } from '../../web/web.routes.ts';
+import { safeReturnPath } from '../../web/return-path.ts';
 import { establishSession } from './auth.web.ts';
 import {
   describeEnrolment,

@@ -2,8 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
-import { type ObjectPageStamp, objectPageStampJson } from '../objects/page-stamp.ts';
-import { type AuthUser, toAuthUser } from './permissions.ts';
+import { type ObjectPageStamp, objectPageStampJson } from '../../web/page-stamp.ts';
+import { type AuthUser, toAuthUser } from '../../access/permissions.ts';
 
 /** What the portal keeps in a session, besides @fastify/session's own cookie data. */
 export interface PortalSessionData {

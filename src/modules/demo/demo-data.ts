@@ -6,7 +6,7 @@ import type { Database, OrganizationKind, Role } from '../../db/database.ts';
 import { schemaValidator, toFieldErrors } from '../../schema-registry.ts';
 import { recordAuditEvent } from '../audit/audit.service.ts';
 import { isValidBinOrIin } from '../organizations/bin-iin.ts';
-import { toAuthUser } from '../auth/permissions.ts';
+import { toAuthUser } from '../../access/permissions.ts';
 import { createObject, type ObjectInput } from '../objects/objects.service.ts';
 import { hashPassword } from '../users/passwords.ts';
 

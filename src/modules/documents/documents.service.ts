@@ -19,9 +19,8 @@ import type { Database, DocumentFileStatus, DocumentSlot } from '../../db/databa
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, requirePermission, requireSameOrganization } from '../auth/permissions.ts';
-import { toAlmatyDate } from '../calendar/working-days.ts';
-import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts';
+import { type AuthUser, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
+import { type DocumentKind, type DocumentVersionStatus, isDocumentKind, pairStatus } from '../objects/document-kinds.ts';
 import { checkPdfOriginal, type CheckReason, type PdfCheck, precheckFile } from './check.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdf, VeraPdfFailedRule } from './verapdf.ts';
@@ -80,7 +79,7 @@ export interface DocumentVersionView {
   uploadedAt: Date;
   uploadedByName: string | null;
   /** accepted when both files are; rejected when either is; otherwise being checked. */
-  status: 'accepted' | 'rejected' | 'checking';
+  status: DocumentVersionStatus;
   files: Partial<Record<DocumentSlot, DocumentFileView>>;
 }
 
@@ -94,12 +93,6 @@ export interface DocumentKindView {
 function fullName(row: { surname: string | null; given_name: string | null; patronymic: string | null }): string | null {
   if (!row.surname) return null;
   return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ');
-}
-
-function pairStatus(files: Array<{ status: DocumentFileStatus }>): DocumentVersionView['status'] {
-  if (files.some((file) => file.status === 'rejected')) return 'rejected';
-  if (files.length === 2 && files.every((file) => file.status === 'accepted')) return 'accepted';
-  return 'checking';
 }
 
 async function loadObjectFor(db: Executor, actor: AuthUser, objectId: string, options: { lock?: boolean } = {}) {
@@ -246,23 +239,6 @@ export async function getDocumentReport(db: Kysely<Database>, actor: AuthUser | 
   const file = await getDocumentFile(db, actor, fileId);
   const row = await db.selectFrom('document_files').select('report').where('id', '=', file.id).executeTakeFirstOrThrow();
   return row.report;
-}
-
-/** The kinds whose some version has both files accepted, uploaded on or after `since` (Almaty day) or ever. */
-export async function acceptedDocumentKinds(db: Executor, objectId: string, since: string | null): Promise<ReadonlySet<DocumentKind>> {
-  const { rows } = await sql<{ kind: string; uploaded_at: Date }>`
-    SELECT v.kind, v.uploaded_at FROM document_versions v
-    WHERE v.object_id = ${objectId}
-      AND (SELECT count(*) FILTER (WHERE f.status = 'accepted') FROM document_files f WHERE f.document_version_id = v.id) = 2`.execute(db);
-  return new Set(rows.filter((row) => since === null || toAlmatyDate(row.uploaded_at) >= since).flatMap((row) => (isDocumentKind(row.kind) ? [row.kind] : [])));
-}
-
-/** Per kind, the state of its latest version: what the object page shows next to each required kind. */
-export async function latestDocumentStates(db: Executor, objectId: string): Promise<Map<DocumentKind, DocumentVersionView['status']>> {
-  const versions = await versionViews(db, { objectId });
-  const states = new Map<DocumentKind, DocumentVersionView['status']>();
-  for (const version of versions) if (!states.has(version.kind)) states.set(version.kind, version.status);
-  return states;
 }
 
 export interface Download {

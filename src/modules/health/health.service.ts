@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
-import type { AppDependencies } from '../../deps.ts';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/database.ts';
 import { pendingMigrations } from '../../db/migrator.ts';
+import type { VeraPdf } from '../documents/verapdf.ts';
 
 export type CheckStatus = 'ok' | 'failing';
 
@@ -20,7 +21,7 @@ const VERAPDF_RECHECK_MS = 60_000;
  * most once a minute because a probe starts a JVM; a missing veraPDF does not stop the portal, it
  * only keeps documents in "not checked" and shows here and on the admin page.
  */
-export function createReadinessProbe(deps: AppDependencies): () => Promise<ReadinessReport> {
+export function createReadinessProbe(deps: { db: Kysely<Database>; veraPdf: Pick<VeraPdf, 'version'> }): () => Promise<ReadinessReport> {
   let veraPdfCache: { at: number; result: ReadinessReport['checks']['verapdf'] } | null = null;
 
   async function checkVeraPdf(): Promise<ReadinessReport['checks']['verapdf']> {

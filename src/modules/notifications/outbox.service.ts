@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database, MailOutboxTable } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError } from '../../errors.ts';
-import { type AuthUser, requirePermission } from '../auth/permissions.ts';
+import { type AuthUser, requirePermission } from '../../access/permissions.ts';
 import { type MailTemplateName, type MailTemplateParams, renderMail } from './mail-templates.ts';
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;

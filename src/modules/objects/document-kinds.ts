@@ -11,6 +11,7 @@
  *     by completeness and by the 004 §18 funding check) is checked against all the object's
  *     accepted documents.
  */
+import type { DocumentFileStatus } from '../../db/database.ts';
 import type { LifecycleStateKey } from './lifecycle.ts';
 
 export const DOCUMENT_KIND_IDS = [
@@ -156,3 +157,12 @@ export const REQUIRED_DOCUMENTS_BY_STATE: Readonly<Record<LifecycleStateKey, Sta
   'development/commissioning': { required: IN_OPERATION, clause: '004 §3.1, §10, §18' },
   termination: { required: [], clause: '004 §19 (the object is read-only)' },
 };
+
+/** A document version's state from its two files' (PDF/A original and DOCX draft): accepted only when both are. */
+export type DocumentVersionStatus = 'accepted' | 'rejected' | 'checking';
+
+export function pairStatus(files: ReadonlyArray<{ status: DocumentFileStatus }>): DocumentVersionStatus {
+  if (files.some((file) => file.status === 'rejected')) return 'rejected';
+  if (files.length === 2 && files.every((file) => file.status === 'accepted')) return 'accepted';
+  return 'checking';
+}

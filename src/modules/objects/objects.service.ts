@@ -28,7 +28,7 @@ import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, can, requirePermission, requireSameOrganization } from '../auth/permissions.ts';
+import { type AuthUser, can, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import {
   addWorkingDays,
@@ -39,9 +39,9 @@ import {
   endOfAlmatyDay,
   toAlmatyDate,
 } from '../calendar/working-days.ts';
-import { acceptedDocumentKinds, latestDocumentStates } from '../documents/documents.service.ts';
+import { acceptedDocumentKinds, latestDocumentStates } from './document-states.ts';
 import { type DocumentKind, REQUIRED_DOCUMENTS_BY_STATE } from './document-kinds.ts';
-import { type ObjectPageStamp, readObjectPageStamp } from './page-stamp.ts';
+import { type ObjectPageStamp, readObjectPageStamp } from '../../web/page-stamp.ts';
 import {
   availableMoves,
   checkMove,
@@ -890,7 +890,7 @@ export function referencedOrganizationIds(passport: unknown): string[] {
 }
 
 /**
- * The stamp of the object's page (src/modules/objects/page-stamp.ts), read with the session when
+ * The stamp of the object's page (src/web/page-stamp.ts), read with the session when
  * the request asked for it (`known`), else now. Access as in getObject: staff of another
  * organization, like anyone asking for an object that does not exist, get NOT_FOUND.
  */

@@ -50,7 +50,7 @@ import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError } from '../../errors.ts';
 import { translator } from '../../web/i18n.ts';
-import { type AuthUser, requirePermission } from '../auth/permissions.ts';
+import { type AuthUser, requirePermission } from '../../access/permissions.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS, type ObjectClass, type ObjectKind } from '../objects/passport.ts';

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { AppError, type FieldError } from '../../errors.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
-import { documentTexts } from '../documents/documents.web.ts';
-import { passportSections, textsFor } from '../objects/objects.web.ts';
+import { documentTexts } from '../documents/documents.view.ts';
+import { passportSections, textsFor } from '../objects/objects.view.ts';
 import {
   addReviewComment,
   type CertificateDownload,

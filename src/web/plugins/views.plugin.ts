@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LANGUAGES, projectRoot } from '../../config.ts';
 import type { FieldError } from '../../errors.ts';
-import { type AuthUser, can, type Permission } from '../../modules/auth/permissions.ts';
+import { type AuthUser, can, type Permission } from '../../access/permissions.ts';
 import { formatDateTime } from '../i18n.ts';
 
 declare module 'fastify' {

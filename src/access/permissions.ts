@@ -1,5 +1,5 @@
-import type { Role, UserRow } from '../../db/database.ts';
-import { AppError } from '../../errors.ts';
+import type { Role, UserRow } from '../db/database.ts';
+import { AppError } from '../errors.ts';
 
 /** Who is acting: the signed-in user as every service function receives it. */
 export interface AuthUser {

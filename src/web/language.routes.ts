@@ -1,25 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { LANGUAGES } from '../config.ts';
-import { dutiesSummaryForHome } from '../modules/objects/objects.service.ts';
 import { LANGUAGE_COOKIE } from './plugins/i18n.plugin.ts';
-
-/** Only a path on this site: "/x", never "//host" or "/\host", so the switch cannot redirect away. */
-export function safeReturnPath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  return value;
-}
+import { safeReturnPath } from './return-path.ts';
 
 const languageParams = z.object({ code: z.enum(LANGUAGES) });
 
-export default async function webRoutes(fastify: FastifyInstance): Promise<void> {
+/** The language switch: a cookie for a year, then back to the page it was chosen on. */
+export default async function languageRoutes(fastify: FastifyInstance): Promise<void> {
   const secureCookies = fastify.deps.config.baseUrl.startsWith('https://');
-
-  fastify.get('/', { config: { access: 'public' } }, async (request, reply) => {
-    // Signed-in staff and reviewers see their update duties first (003 §9).
-    const duties = request.user ? await dutiesSummaryForHome(fastify.deps.db, request.user) : null;
-    return reply.render('/web/views/home', { duties });
-  });
 
   fastify.get('/language/:code', { config: { access: 'public' } }, async (request, reply) => {
     const parsed = languageParams.safeParse(request.params);

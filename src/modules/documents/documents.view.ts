@@ -1,0 +1,53 @@
+/**
+ * How the documents pages name and send things: reasons and rules in the reader's language, sizes,
+ * statuses, and a stored file as a download. Used by every page that shows an object's documents.
+ */
+import { createReadStream } from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FieldError } from '../../errors.ts';
+import type { Download } from './documents.service.ts';
+import { explanationKey } from './rule-explanations.ts';
+
+/** The header value of a download's file name: ASCII fallback plus the exact UTF-8 name (RFC 6266). */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/** A stored file as a download: its type, its name, and its SHA-256 for the client to check (RFC 9530 Repr-Digest). */
+export function sendDownload(reply: FastifyReply, download: Download): FastifyReply {
+  return reply
+    .type(download.mediaType)
+    .header('content-length', String(download.sizeBytes))
+    .header('content-disposition', contentDisposition(download.fileName))
+    .header('repr-digest', `sha-256=:${Buffer.from(download.sha256, 'hex').toString('base64')}:`)
+    .header('x-content-sha256', download.sha256)
+    .header('etag', `"${download.sha256}"`)
+    .header('cache-control', 'private, no-cache')
+    .send(createReadStream(download.path));
+}
+
+/** Texts the documents pages share: a reason's message, a rule's plain meaning, sizes. */
+export function documentTexts(request: FastifyRequest) {
+  const t = request.t;
+  const reasonText = (reason: { code: string; params?: Record<string, string | number> }): string => {
+    const params: Record<string, string | number> = { ...(reason.params ?? {}) };
+    if (typeof params.detected === 'string') params.detected = t(`documents.detected.${params.detected}`);
+    return t(`documents.reasons.${reason.code}`, params);
+  };
+  const ruleText = (clause: string): string | null => {
+    const key = explanationKey(clause);
+    return key ? t(`documents.rules.${key}`) : null;
+  };
+  const sizeText = (bytes: number): string => {
+    const format = (value: number, unit: string) => t(`documents.units.${unit}`, { value: new Intl.NumberFormat(request.language, { maximumFractionDigits: 1 }).format(value) });
+    if (bytes < 1024) return format(bytes, 'bytes');
+    if (bytes < 1024 * 1024) return format(bytes / 1024, 'kib');
+    return format(bytes / 1024 / 1024, 'mib');
+  };
+  const kindName = (kind: string): string => t(`objects.document_kinds.${kind}`);
+  const statusLabels = Object.fromEntries(['queued', 'checking', 'accepted', 'rejected', 'check_failed'].map((s) => [s, t(`documents.statuses.${s}`)]));
+  const uploadErrorText = (error: FieldError): string =>
+    error.rule === 'document_rejected' ? reasonText({ code: String(error.params?.reason ?? ''), params: error.params ?? {} }) : t(`validation.${error.rule}`, error.params ?? {});
+  return { reasonText, ruleText, sizeText, kindName, statusLabels, errorText: uploadErrorText };
+}
