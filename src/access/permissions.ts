@@ -11,6 +11,12 @@ export interface AuthUser {
   fullName: string;
 }
 
+/** A person's full name as the portal writes it (surname, given name, patronymic); null without a surname. */
+export function personName(row: { surname: string | null; given_name: string | null; patronymic: string | null } | null | undefined): string | null {
+  if (!row?.surname) return null;
+  return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ');
+}
+
 /** The acting user from their row. */
 export function toAuthUser(row: Pick<UserRow, 'id' | 'email' | 'role' | 'organization_id' | 'surname' | 'given_name' | 'patronymic'>): AuthUser {
   return {
@@ -18,7 +24,7 @@ export function toAuthUser(row: Pick<UserRow, 'id' | 'email' | 'role' | 'organiz
     email: row.email,
     role: row.role,
     organizationId: row.organization_id,
-    fullName: [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' '),
+    fullName: personName(row) ?? '',
   };
 }
 

@@ -13,8 +13,8 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Language } from '../../config.ts';
 import type { Database, OrganizationKind } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { requirePermission, type AuthUser } from '../../access/permissions.ts';
+import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
+import { requirePermission, type AuthUser, personName } from '../../access/permissions.ts';
 import { issueAuthToken, TOKEN_LIFETIME_MS } from '../auth/tokens.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { type CalendarData, deadlineStatus, dueAt, toAlmatyDate } from '../calendar/working-days.ts';
@@ -126,11 +126,7 @@ export interface DecisionResult {
 // Helpers
 
 function fullName(surname: string, givenName: string, patronymic: string | null): string {
-  return [surname, givenName, patronymic].filter(Boolean).join(' ');
-}
-
-function userActor(user: AuthUser): Actor {
-  return { kind: 'user', userId: user.id, organizationId: user.organizationId };
+  return personName({ surname, given_name: givenName, patronymic }) ?? '';
 }
 
 /** AR-2026-000042: the year of receipt (Asia/Almaty) and the sequence number. */

@@ -7,6 +7,11 @@ export type Actor =
   | { kind: 'user'; userId: string; organizationId: string | null }
   | { kind: 'system'; label: string };
 
+/** A signed-in person as the author of an event. */
+export function userActor(user: { id: string; organizationId: string | null }): Actor {
+  return { kind: 'user', userId: user.id, organizationId: user.organizationId };
+}
+
 export interface AuditEventInput {
   actor: Actor;
   entityType: string;

@@ -4,7 +4,7 @@ import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
 import type { Database, UserRow } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
-import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
+import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { countFailedSignIn, SECOND_FACTOR_REQUIRED_ROLES } from './auth.service.ts';
 import { type AuthUser, requirePermission, toAuthUser } from '../../access/permissions.ts';
 
@@ -100,8 +100,8 @@ export async function describeEnrolment(secret: string, email: string): Promise<
 
 const anonymous: Actor = { kind: 'system', label: 'anonymous' };
 
-function userActor(row: Pick<UserRow, 'id' | 'organization_id'>): Actor {
-  return { kind: 'user', userId: row.id, organizationId: row.organization_id };
+function rowActor(row: Pick<UserRow, 'id' | 'organization_id'>): Actor {
+  return userActor({ id: row.id, organizationId: row.organization_id });
 }
 
 function lastStepOf(row: Pick<UserRow, 'totp_last_step'>): number | null {
@@ -192,7 +192,7 @@ export async function verifySignInCode(
       .where('id', '=', user.id)
       .execute();
     await recordAuditEvent(trx, {
-      actor: userActor(user),
+      actor: rowActor(user),
       entityType: 'user',
       entityId: user.id,
       action: 'sign_in.succeeded',
@@ -211,7 +211,7 @@ async function storeSecondFactor(trx: Transaction<Database>, row: UserRow, secre
     .execute();
   // The secret itself never goes to the audit log.
   await recordAuditEvent(trx, {
-    actor: userActor(row),
+    actor: rowActor(row),
     entityType: 'user',
     entityId: row.id,
     action: 'user.second_factor_enabled',
@@ -241,7 +241,7 @@ export async function enrolSecondFactorAtSignIn(
     if (!check.ok) return check;
     await storeSecondFactor(trx, user, input.secret, check.step, now, input.requestId);
     await recordAuditEvent(trx, {
-      actor: userActor(user),
+      actor: rowActor(user),
       entityType: 'user',
       entityId: user.id,
       action: 'sign_in.succeeded',
@@ -295,7 +295,7 @@ export async function disableSecondFactor(
     if (!check.ok) throw codeError(check.reason);
     await trx.updateTable('users').set({ totp_secret: null, totp_enabled_at: null, totp_last_step: null }).where('id', '=', row.id).execute();
     await recordAuditEvent(trx, {
-      actor: userActor(row),
+      actor: rowActor(row),
       entityType: 'user',
       entityId: row.id,
       action: 'user.second_factor_disabled',

@@ -18,12 +18,13 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, DocumentFileStatus, DocumentSlot } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
+import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
+import { type AuthUser, requirePermission, requireSameOrganization, personName } from '../../access/permissions.ts';
 import { type DocumentKind, type DocumentVersionStatus, isDocumentKind, pairStatus } from '../objects/document-kinds.ts';
 import { checkPdfOriginal, type CheckReason, type PdfCheck, precheckFile } from './check.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdf, VeraPdfFailedRule } from './verapdf.ts';
+import { setDocumentsText } from '../objects/objects.repository.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -90,11 +91,6 @@ export interface DocumentKindView {
   earlier: DocumentVersionView[];
 }
 
-function fullName(row: { surname: string | null; given_name: string | null; patronymic: string | null }): string | null {
-  if (!row.surname) return null;
-  return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ');
-}
-
 async function loadObjectFor(db: Executor, actor: AuthUser, objectId: string, options: { lock?: boolean } = {}) {
   if (!UUID.test(objectId)) throw new AppError('NOT_FOUND');
   let query = db.selectFrom('objects').select(['id', 'organization_id', 'stage']).where('id', '=', objectId);
@@ -103,10 +99,6 @@ async function loadObjectFor(db: Executor, actor: AuthUser, objectId: string, op
   if (!row) throw new AppError('NOT_FOUND');
   requireSameOrganization(actor, row.organization_id);
   return row;
-}
-
-function userActor(actor: AuthUser): Actor {
-  return { kind: 'user', userId: actor.id, organizationId: actor.organizationId };
 }
 
 const CHECK_ACTOR: Actor = { kind: 'system', label: 'system:document-check' };
@@ -197,7 +189,7 @@ async function versionViews(db: Executor, where: { objectId?: string; versionId?
       version: version.version,
       title: version.title,
       uploadedAt: version.uploaded_at,
-      uploadedByName: fullName(version),
+      uploadedByName: personName(version),
       status: pairStatus(own),
       files: Object.fromEntries(own.map((file) => [file.slot, toFileView(file as FileRow)])),
     };
@@ -508,7 +500,7 @@ export async function refreshDocumentsText(trx: Transaction<Database>, objectId:
     .map((row) => row.text ?? '')
     .join('\n')
     .slice(0, OBJECT_TEXT_MAX_CHARS);
-  await trx.updateTable('objects').set({ documents_text: text }).where('id', '=', objectId).execute();
+  await setDocumentsText(trx, objectId, text);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ export type LifecycleState =
   | { readonly stage: SteppedStage; readonly step: LifecycleStep }
   | { readonly stage: 'industrial_operation' | 'termination'; readonly step: null };
 
+/** The state as the database stores it (stage and step columns, written only through the moves below). */
+export function stateOf(row: { stage: string; step: string | null }): LifecycleState {
+  return { stage: row.stage, step: row.step } as LifecycleState;
+}
+
 export type LifecycleStateKey = `${SteppedStage}/${LifecycleStep}` | 'industrial_operation' | 'termination';
 
 export function stateKey(state: LifecycleState): LifecycleStateKey {

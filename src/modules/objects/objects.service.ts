@@ -27,8 +27,8 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, can, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
+import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
+import { type AuthUser, can, requirePermission, requireSameOrganization, personName } from '../../access/permissions.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import {
   addWorkingDays,
@@ -57,11 +57,13 @@ import {
   type MoveId,
   type MoveRefusal,
   operationFundingCheck,
+  stateOf,
   type RecordedMove,
   stateKey,
   warrantyEnd,
 } from './lifecycle.ts';
 import { diffPassports, type ObjectPassport, type PassportChange, validatePassport } from './passport.ts';
+import { findObjectRow, type ObjectRow } from './objects.repository.ts';
 
 /** 003 §9: the portal is updated no later than 10 working days after the information changed. */
 export const UPDATE_DUTY_WORKING_DAYS = 10;
@@ -249,10 +251,6 @@ export interface DutiesSummary {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function userActor(user: AuthUser): Actor {
-  return { kind: 'user', userId: user.id, organizationId: user.organizationId };
-}
-
 function validationFailed(fields: FieldError[], message = 'invalid input'): AppError {
   return new AppError('VALIDATION_FAILED', message, { fields });
 }
@@ -265,15 +263,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function ownOrganization(actor: AuthUser): string {
   if (!actor.organizationId) throw new AppError('FORBIDDEN', 'staff without an organization');
   return actor.organizationId;
-}
-
-function stateOf(row: { stage: string; step: string | null }): LifecycleState {
-  return (row.step === null ? { stage: row.stage, step: null } : { stage: row.stage, step: row.step }) as LifecycleState;
-}
-
-function fullName(row: { surname: string | null; given_name: string | null; patronymic: string | null }): string | null {
-  if (!row.surname) return null;
-  return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ');
 }
 
 /**
@@ -362,11 +351,10 @@ function auditChanges(changes: PassportChange[]): { before: Record<string, unkno
   };
 }
 
-async function loadVisibleObject(db: Executor, actor: AuthUser, id: string, options: { lock?: boolean } = {}) {
+/** The object's row as `actor` may see it: NOT_FOUND for a malformed id, no object, or another organization's (staff). */
+export async function loadVisibleObject(db: Executor, actor: AuthUser, id: string, options: { lock?: boolean } = {}): Promise<ObjectRow> {
   if (!UUID.test(id)) throw new AppError('NOT_FOUND');
-  let query = db.selectFrom('objects').selectAll().where('id', '=', id);
-  if (options.lock) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const row = await findObjectRow(db, id, options);
   if (!row) throw new AppError('NOT_FOUND');
   requireSameOrganization(actor, row.organization_id);
   return row;
@@ -447,9 +435,9 @@ function toDutyView(row: DutyRow, now: Date, calendar: CalendarData): DutyView {
     changedOn: row.changed_on,
     dueOn: row.due_on,
     openedAt: row.opened_at,
-    openedByName: fullName({ surname: row.opened_surname, given_name: row.opened_given_name, patronymic: row.opened_patronymic }),
+    openedByName: personName({ surname: row.opened_surname, given_name: row.opened_given_name, patronymic: row.opened_patronymic }),
     fulfilledAt: row.fulfilled_at,
-    fulfilledByName: fullName({ surname: row.fulfilled_surname, given_name: row.fulfilled_given_name, patronymic: row.fulfilled_patronymic }),
+    fulfilledByName: personName({ surname: row.fulfilled_surname, given_name: row.fulfilled_given_name, patronymic: row.fulfilled_patronymic }),
     fulfilledVersion: row.fulfilled_version,
     status: fulfilled ? 'fulfilled' : row.due_on < today ? 'overdue' : 'open',
     onTime: row.fulfilled_at === null ? null : toAlmatyDate(row.fulfilled_at) <= row.due_on,
@@ -932,7 +920,7 @@ export async function getObject(db: Kysely<Database>, actor: AuthUser | null | u
     to: stateOf({ stage: event.to_stage, step: event.to_step }),
     occurredOn: event.occurred_on,
     recordedAt: event.recorded_at,
-    recordedByName: fullName(event),
+    recordedByName: personName(event),
   }));
   const moves: RecordedMove[] = timeline.filter((entry) => isMoveId(entry.move)).map((entry) => ({ move: entry.move, occurredOn: entry.occurredOn }));
 
@@ -1012,7 +1000,7 @@ function toVersionSummary(row: VersionRow, previous: VersionRow | undefined): Ve
     step: row.step as LifecycleStep | null,
     informationChangedOn: row.information_changed_on,
     changedAt: row.changed_at,
-    changedByName: fullName(row),
+    changedByName: personName(row),
     changeCount: diffPassports(previous?.passport, row.passport).length,
   };
 }

@@ -18,6 +18,7 @@
  *
  * Both take `now`: nothing here reads the clock except the pg-boss handlers.
  */
+import { personName } from '../../access/permissions.ts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { PgBoss } from 'pg-boss';
 import type { Database } from '../../db/database.ts';
@@ -55,7 +56,7 @@ function objectNames(snapshot: unknown): { kk: string; ru: string } {
 }
 
 function fullName(row: { surname: string; given_name: string; patronymic: string | null; email: string }): string {
-  return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ') || row.email;
+  return personName(row) || row.email;
 }
 
 type Recipient = { id: string; email: string; surname: string; given_name: string; patronymic: string | null };

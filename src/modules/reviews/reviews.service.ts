@@ -22,19 +22,20 @@ import pLimit from 'p-limit';
 import type { Database, ReviewCaseStatus } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
-import { type AuthUser, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
+import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
+import { type AuthUser, requirePermission, requireSameOrganization, personName } from '../../access/permissions.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { type CalendarData, deadlineStatus, type DeadlineStatus, dueAt, toAlmatyDate } from '../calendar/working-days.ts';
 import { acceptedDocumentKinds } from '../objects/document-states.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts';
-import { type FundingGap, isReadOnly, type LifecycleState, operationFundingCheck } from '../objects/lifecycle.ts';
-import { getObject, type ObjectDetail, type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
+import { type FundingGap, isReadOnly, type LifecycleState, operationFundingCheck, stateOf } from '../objects/lifecycle.ts';
+import { getObject, loadVisibleObject, type ObjectDetail, type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
 import type { ObjectPassport } from '../objects/passport.ts';
 import { formatAccountCode } from './account-code.ts';
 import { renderCertificatePdf } from './certificate-pdf.ts';
+import { recordObjectApproval, setReviewStatus } from '../objects/objects.repository.ts';
 
 /** 003 §8: the service integrator decides within 5 working days of a complete submission. */
 export const REVIEW_WORKING_DAYS = 5;
@@ -55,10 +56,6 @@ export interface ReviewDeps {
 }
 
 type Executor = Kysely<Database> | Transaction<Database>;
-
-function userActor(actor: AuthUser): Actor {
-  return { kind: 'user', userId: actor.id, organizationId: actor.organizationId };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Completeness
@@ -81,20 +78,6 @@ export interface SubmissionSnapshot {
   documents: Array<{ kind: DocumentKind; version: number; versionId: string; title: string | null; pdf: SnapshotFile; docx: SnapshotFile }>;
 }
 
-async function loadObject(db: Executor, actor: AuthUser, objectId: string, options: { lock?: boolean } = {}) {
-  if (!UUID.test(objectId)) throw new AppError('NOT_FOUND');
-  let query = db.selectFrom('objects').selectAll().where('id', '=', objectId);
-  if (options.lock) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
-  if (!row) throw new AppError('NOT_FOUND');
-  requireSameOrganization(actor, row.organization_id);
-  return row;
-}
-
-function stateOf(row: { stage: string; step: string | null }): LifecycleState {
-  return { stage: row.stage, step: row.step } as LifecycleState;
-}
-
 /** What keeps the object from being submitted now: missing fields and documents (none: complete). */
 export async function completenessGaps(db: Executor, row: { id: string; stage: string; step: string | null; passport: unknown }): Promise<CompletenessGap[]> {
   const accepted = await acceptedDocumentKinds(db, row.id, null);
@@ -102,7 +85,7 @@ export async function completenessGaps(db: Executor, row: { id: string; stage: s
   return check.missing.filter((gap): gap is CompletenessGap => gap.type !== 'lifecycle');
 }
 
-async function snapshotOf(db: Executor, row: Awaited<ReturnType<typeof loadObject>>): Promise<SubmissionSnapshot> {
+async function snapshotOf(db: Executor, row: Awaited<ReturnType<typeof loadVisibleObject>>): Promise<SubmissionSnapshot> {
   const organization = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru']).where('id', '=', row.organization_id).executeTakeFirstOrThrow();
   const { rows } = await sql<{
     kind: string;
@@ -196,11 +179,6 @@ export interface IssuedDocumentView {
   ownerName: { kk: string; ru: string };
 }
 
-function fullName(row: { surname: string | null; given_name: string | null; patronymic: string | null } | null | undefined): string | null {
-  if (!row?.surname) return null;
-  return [row.surname, row.given_name, row.patronymic].filter(Boolean).join(' ');
-}
-
 function caseQuery(db: Executor) {
   return db
     .selectFrom('review_cases as c')
@@ -260,12 +238,12 @@ function toSummary(row: CaseRow, now: Date, calendar: CalendarData): CaseSummary
     objectVersion: row.object_version,
     status: row.status,
     submittedAt: row.submitted_at,
-    submittedByName: fullName({ surname: row.s_surname, given_name: row.s_given_name, patronymic: row.s_patronymic }) ?? '',
+    submittedByName: personName({ surname: row.s_surname, given_name: row.s_given_name, patronymic: row.s_patronymic }) ?? '',
     dueAt: row.due_at,
     takenById: row.taken_by,
-    takenByName: fullName({ surname: row.t_surname, given_name: row.t_given_name, patronymic: row.t_patronymic }),
+    takenByName: personName({ surname: row.t_surname, given_name: row.t_given_name, patronymic: row.t_patronymic }),
     decidedAt: row.decided_at,
-    decidedByName: fullName({ surname: row.d_surname, given_name: row.d_given_name, patronymic: row.d_patronymic }),
+    decidedByName: personName({ surname: row.d_surname, given_name: row.d_given_name, patronymic: row.d_patronymic }),
     ...timelinessOf(row, now, calendar),
   };
 }
@@ -278,7 +256,7 @@ async function commentsOf(db: Executor, caseId: string): Promise<ReviewComment[]
     .where('m.case_id', '=', caseId)
     .orderBy('m.created_at')
     .execute();
-  return rows.map((row) => ({ id: row.id, targetType: row.target_type, target: row.target, body: row.body, authorName: fullName(row) ?? '', createdAt: row.created_at }));
+  return rows.map((row) => ({ id: row.id, targetType: row.target_type, target: row.target, body: row.body, authorName: personName(row) ?? '', createdAt: row.created_at }));
 }
 
 async function issuedFor(db: Executor, where: { caseId?: string; objectId?: string }): Promise<IssuedDocumentView[]> {
@@ -288,7 +266,7 @@ async function issuedFor(db: Executor, where: { caseId?: string; objectId?: stri
   const rows = await query.orderBy('i.issued_at', 'desc').execute();
   return rows.map((row) => {
     const details = row.details as { objectName: { kk: string; ru: string }; ownerName: { kk: string; ru: string } };
-    return { id: row.id, number: row.number, issuedOn: row.issued_on, accountCode: row.account_code, ownerBin: row.owner_bin, approvedByName: fullName(row) ?? '', objectName: details.objectName, ownerName: details.ownerName };
+    return { id: row.id, number: row.number, issuedOn: row.issued_on, accountCode: row.account_code, ownerBin: row.owner_bin, approvedByName: personName(row) ?? '', objectName: details.objectName, ownerName: details.ownerName };
   });
 }
 
@@ -370,7 +348,7 @@ export async function submitForReview(deps: Pick<ReviewDeps, 'db' | 'baseUrl'>, 
   const now = ctx.now ?? new Date();
   const calendar = await loadCalendarData(db);
   const id = await db.transaction().execute(async (trx) => {
-    const row = await loadObject(trx, actor, objectId, { lock: true });
+    const row = await loadVisibleObject(trx, actor, objectId, { lock: true });
     if (isReadOnly(stateOf(row))) throw new AppError('CONFLICT', 'the object is terminated and read-only', { reason: 'object_terminated' });
     const open = await trx.selectFrom('review_cases').select('number').where('object_id', '=', objectId).where('status', '=', 'open').executeTakeFirst();
     if (open) throw new AppError('CONFLICT', `case ${open.number} is already open`, { reason: 'case_open', number: open.number });
@@ -401,7 +379,7 @@ export async function submitForReview(deps: Pick<ReviewDeps, 'db' | 'baseUrl'>, 
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await trx.updateTable('objects').set({ review_status: 'submitted' }).where('id', '=', objectId).execute();
+    await setReviewStatus(trx, objectId, 'submitted');
     await recordAuditEvent(trx, {
       actor: userActor(actor),
       entityType: 'review_case',
@@ -588,7 +566,7 @@ async function decide(deps: ReviewDeps, actor: AuthUser, caseId: string, input: 
         const comments = await commentsOf(trx, caseId);
         if (comments.length === 0 && !note) throw new AppError('VALIDATION_FAILED', 'say what to complete or change', { fields: [{ field: 'note', rule: 'required_for_return' }] });
         await trx.updateTable('review_cases').set({ status: 'returned', decided_at: now, decided_by: actor.id, decision_note: note || null }).where('id', '=', caseId).execute();
-        await trx.updateTable('objects').set({ review_status: 'returned' }).where('id', '=', row.object_id).execute();
+        await setReviewStatus(trx, row.object_id, 'returned');
         await recordAuditEvent(trx, {
           actor: userActor(actor),
           entityType: 'review_case',
@@ -601,7 +579,7 @@ async function decide(deps: ReviewDeps, actor: AuthUser, caseId: string, input: 
         await enqueueMail(trx, {
           to: submitter.email,
           template: 'review_returned',
-          params: { fullName: fullName(submitter) ?? submitter.email, caseNumber: row.number, objectName: snapshot.passport.name.full.ru, objectNameKk: snapshot.passport.name.full.kk, comments: comments.length, note, link },
+          params: { fullName: personName(submitter) ?? submitter.email, caseNumber: row.number, objectName: snapshot.passport.name.full.ru, objectNameKk: snapshot.passport.name.full.kk, comments: comments.length, note, link },
           entity: { type: 'review_case', id: caseId },
         });
         return { caseId, status: 'returned', accountCode: object.account_code, issuedDocument: null };
@@ -627,7 +605,7 @@ async function decide(deps: ReviewDeps, actor: AuthUser, caseId: string, input: 
       committedPdf = { sha256: received.sha256, ...(await store.commit(received)) };
 
       await trx.updateTable('review_cases').set({ status: 'approved', decided_at: now, decided_by: actor.id, decision_note: note || null }).where('id', '=', caseId).execute();
-      await trx.updateTable('objects').set({ review_status: 'accepted', account_code: accountCode, approved_case_id: caseId }).where('id', '=', row.object_id).execute();
+      await recordObjectApproval(trx, row.object_id, { accountCode, caseId });
       const issued = await trx
         .insertInto('issued_documents')
         .values({
@@ -661,7 +639,7 @@ async function decide(deps: ReviewDeps, actor: AuthUser, caseId: string, input: 
       await enqueueMail(trx, {
         to: submitter.email,
         template: 'review_approved',
-        params: { fullName: fullName(submitter) ?? submitter.email, caseNumber: row.number, objectName: objectName.ru, objectNameKk: objectName.kk, accountCode, documentNumber: number, link },
+        params: { fullName: personName(submitter) ?? submitter.email, caseNumber: row.number, objectName: objectName.ru, objectNameKk: objectName.kk, accountCode, documentNumber: number, link },
         entity: { type: 'review_case', id: caseId },
       });
       return {
@@ -767,7 +745,7 @@ export async function slaCases(db: Kysely<Database>, actor: AuthUser | null | un
     decidedAt: row.decided_at,
     decision: row.status === 'approved' ? ('approved' as const) : row.status === 'returned' ? ('returned' as const) : null,
     reviewerId: row.reviewer_id ?? null,
-    reviewerName: fullName(row),
+    reviewerName: personName(row),
   }));
 }
 
