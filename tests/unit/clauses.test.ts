@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkClauseMap, type ClauseMapProblem, parseSeedClauses, testTitles } from '../support/clause-map.ts';
+import { checkClauseMap, checkCountsTable, type ClauseMapProblem, parseClauseMap, parseSeedClauses, testTitles } from '../support/clause-map.ts';
 
-/** The clause-map checker (tests/support/clause-map.ts), on the seeds and on planted maps. */
+/** docs/clauses.md kept true: against the seeds, the code and the tests (tests/support/clause-map.ts). */
 
 // Not through src/config.ts: this test must keep working while src/ is moved around.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,6 +18,29 @@ function readSeeds(): Map<string, string> {
   }
   return seeds;
 }
+
+function readProjectFile(relative: string): string | null {
+  const file = path.resolve(root, relative);
+  if (!file.startsWith(root + path.sep) || !existsSync(file)) return null;
+  return readFileSync(file, 'utf8');
+}
+
+const lines = (problems: ClauseMapProblem[]) => problems.map((p) => (p.row ? `${p.row}: ${p.message}` : p.message));
+
+describe('docs/clauses.md', () => {
+  const map = readFileSync(path.join(root, 'docs', 'clauses.md'), 'utf8');
+
+  it('has every clause of the seeds, and every file, name and test title it points to exists', () => {
+    const seeds = readSeeds();
+    expect([...seeds.keys()]).toEqual(['000', '001', '002', '003', '004']);
+    expect(lines(checkClauseMap({ map, seeds, readFile: readProjectFile }))).toEqual([]);
+  });
+
+  it('gives the counts its rows add up to', () => {
+    const { rows } = parseClauseMap(map);
+    expect(lines(checkCountsTable(map, 'docs/clauses.md', rows))).toEqual([]);
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 // The checker itself, on small planted maps
