@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_STATUS } from '../../errors.ts';
 import { schemasDir } from '../../schema-registry.ts';
-import { SESSION_COOKIE } from '../auth/auth.plugin.ts';
+import { CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE } from '../../web/credentials.ts';
 import type { RouteAccess } from '../../access/permissions.ts';
 
 export const API_DOCS_PREFIX = '/api/docs';
@@ -61,15 +61,11 @@ const COMPONENT_NAMES: Record<string, string> = {
   [API_ERROR_SCHEMA_ID]: 'ApiError',
 };
 
-export const CSRF_HEADER = 'x-csrf-token';
-
 function accessText(access: RouteAccess | undefined): string {
   if (access === 'public' || access === undefined) return 'Access: public.';
   if (access === 'signed_in') return 'Access: any signed-in user.';
   return `Access: permission \`${access.permission}\`.`;
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * What the document says about a route: hidden unless it is an /api/ route (the pages and the
