@@ -148,6 +148,9 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** Where an object stands with the service integrator (objects.review_status). */
+export const OBJECT_REVIEW_STATUSES = ['draft', 'submitted', 'returned', 'accepted'] as const;
+
 export interface ObjectsTable {
   id: Generated<string>;
   organization_id: string;

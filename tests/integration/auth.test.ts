@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../../src/modules/auth/auth.plugin.ts';
+import { SESSION_COOKIE } from '../../src/web/credentials.ts';
 import { buildTestApp } from '../support/app.ts';
 import { createUser, csrfFrom, mergeCookies, signInAs, TEST_PASSWORD } from '../support/auth.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

@@ -4,8 +4,10 @@ import Fastify, { type FastifyInstance, type FastifySchema, type InjectOptions, 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../src/app.ts';
 import { createAppDependencies } from '../../src/deps.ts';
-import objectsApi, { objectsApiSchemas as schemas } from '../../src/modules/api/objects.api.ts';
-import openapiPlugin from '../../src/modules/api/openapi.plugin.ts';
+import { sessionApiSchemas } from '../../src/modules/auth/auth.api.ts';
+import objectsApi, { objectsApiSchemas as schemas } from '../../src/modules/objects/objects.api.ts';
+import { registryApiSchemas } from '../../src/modules/registry/registry.api.ts';
+import openapiPlugin from '../../src/web/plugins/openapi.plugin.ts';
 import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.service.ts';
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
@@ -52,8 +54,8 @@ async function apiSession(user: Parameters<typeof signInAs>[1]): Promise<ApiSess
 
 /** The routes' own schemas, by route: every answer below is checked against the one documented for its status. */
 const ROUTE_SCHEMAS: Array<[string, string, FastifySchema]> = [
-  ['GET', '/api/session', schemas.session],
-  ['GET', '/api/objects', schemas.searchObjects],
+  ['GET', '/api/session', sessionApiSchemas.session],
+  ['GET', '/api/objects', registryApiSchemas.searchObjects],
   ['POST', '/api/objects', schemas.createObject],
   ['GET', '/api/objects/:id', schemas.getObject],
   ['PUT', '/api/objects/:id', schemas.updateObject],

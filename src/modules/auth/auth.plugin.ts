@@ -9,6 +9,7 @@ import { pathOnly } from '../../web/plugins/views.plugin.ts';
 import { loadActiveUser } from './auth.service.ts';
 import { type AuthUser, requirePermission, type RouteAccess } from '../../access/permissions.ts';
 import { createSessionStore, type PortalSessionData, sessionReadExtras } from './session-store.ts';
+import { CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE } from '../../web/credentials.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,13 +31,10 @@ declare module 'fastify' {
   interface Session extends PortalSessionData {}
 }
 
-export const SESSION_COOKIE = 'portal_session';
 /** A session ends after 30 minutes without a request, and 12 hours after sign-in in any case. */
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Where an anonymous visitor goes to sign in, coming back to the page asked for. */
 export function signInRedirect(request: FastifyRequest): string {
@@ -110,7 +108,7 @@ async function authPlugin(fastify: FastifyInstance): Promise<void> {
     getToken: (request) => {
       const body = request.body as Record<string, unknown> | undefined;
       const fromBody = body && typeof body === 'object' && typeof body._csrf === 'string' ? body._csrf : undefined;
-      const header = request.headers['x-csrf-token'];
+      const header = request.headers[CSRF_HEADER];
       // A multipart form's body is read only by its handler, after this check: such forms carry the
       // token in their action's query string instead.
       const query = request.query as Record<string, unknown> | undefined;

@@ -122,4 +122,4 @@ async function viewsPlugin(fastify: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(viewsPlugin, { name: 'portal-views', dependencies: ['portal-i18n'] });
+export default fp(viewsPlugin, { name: 'portal-views', dependencies: ['portal-deps', 'portal-i18n'] });

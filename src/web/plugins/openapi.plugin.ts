@@ -6,53 +6,15 @@
  * `routeAccess`) and before the API routes (@fastify/swagger documents the routes registered after
  * it). Only /api/ routes are documented; the pages registered after it stay out of the document.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { ERROR_STATUS } from '../../errors.ts';
-import { schemasDir } from '../../schema-registry.ts';
-import { SESSION_COOKIE } from '../auth/auth.plugin.ts';
 import type { RouteAccess } from '../../access/permissions.ts';
+import { CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE } from '../credentials.ts';
+import { API_ERROR_SCHEMA_ID, apiErrorSchema, IMPORT_FILE, IMPORT_SCHEMA_ID, PASSPORT_FILE, PASSPORT_SCHEMA_ID, schemaFile } from '../api/json-schemas.ts';
 
 export const API_DOCS_PREFIX = '/api/docs';
-
-function schemaFile(file: string): { $id: string } & Record<string, unknown> {
-  return JSON.parse(readFileSync(path.join(schemasDir, file), 'utf8')) as { $id: string } & Record<string, unknown>;
-}
-
-/** `$ref` targets for route schemas: the schema files themselves, by their `$id`. */
-export const PASSPORT_SCHEMA_ID = schemaFile('object-passport.schema.json').$id;
-export const IMPORT_SCHEMA_ID = schemaFile('object-import.schema.json').$id;
-
-export const API_ERROR_SCHEMA_ID = 'ApiError';
-
-/** The portal's one error model (src/errors.ts) as every /api/ URL answers it. */
-const apiErrorSchema = {
-  $id: API_ERROR_SCHEMA_ID,
-  type: 'object',
-  additionalProperties: false,
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code', 'message', 'details'],
-      properties: {
-        code: { enum: Object.keys(ERROR_STATUS), description: 'Stable; decides the HTTP status.' },
-        message: { type: 'string', description: "For people, in the user's language." },
-        details: {
-          description:
-            'null, or what the code says more precisely. VALIDATION_FAILED: { fields: [{ field, rule, params? }] } — the field a dotted path, ' +
-            'the rule as the pages name it — and for an import also rows: [{ row, field, rule, params? }]. ' +
-            'CONFLICT: { reason: "stale_version", currentVersion } or { reason: "object_terminated" }.',
-        },
-      },
-    },
-  },
-};
 
 /** Component names in the OpenAPI document for the shared schemas, by `$id`. */
 const COMPONENT_NAMES: Record<string, string> = {
@@ -61,15 +23,11 @@ const COMPONENT_NAMES: Record<string, string> = {
   [API_ERROR_SCHEMA_ID]: 'ApiError',
 };
 
-export const CSRF_HEADER = 'x-csrf-token';
-
 function accessText(access: RouteAccess | undefined): string {
   if (access === 'public' || access === undefined) return 'Access: public.';
   if (access === 'signed_in') return 'Access: any signed-in user.';
   return `Access: permission \`${access.permission}\`.`;
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * What the document says about a route: hidden unless it is an /api/ route (the pages and the
@@ -89,8 +47,8 @@ function documentRoute({ schema, url, route }: { schema: FastifySchema | undefin
 
 async function openapiPlugin(fastify: FastifyInstance): Promise<void> {
   // Fresh copies: fastify and @fastify/swagger keep (and annotate) what they are given.
-  fastify.addSchema(schemaFile('object-passport.schema.json'));
-  fastify.addSchema(schemaFile('object-import.schema.json'));
+  fastify.addSchema(schemaFile(PASSPORT_FILE));
+  fastify.addSchema(schemaFile(IMPORT_FILE));
   fastify.addSchema(apiErrorSchema);
 
   await fastify.register(swagger, {
