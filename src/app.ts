@@ -13,6 +13,7 @@ import accountRequestsWeb from './modules/accounts/account-requests.web.ts';
 import adminWeb from './modules/admin/admin.web.ts';
 import objectsApi from './modules/api/objects.api.ts';
 import openapiPlugin from './modules/api/openapi.plugin.ts';
+import auditingWeb from './modules/auditing/auditing.web.ts';
 import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
@@ -70,6 +71,10 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
     limits: { fileSize: deps.config.uploadLimitBytes, files: 2, fields: 50, fieldSize: 64 * 1024, parts: 60 },
   });
   await fastify.register(depsPlugin, deps);
+  // Reads buffered for the access log reach the database before the pool closes.
+  fastify.addHook('onClose', async () => {
+    await deps.accessLog.close();
+  });
   await fastify.register(i18nPlugin);
   await fastify.register(viewsPlugin);
   await fastify.register(errorsPlugin);
@@ -98,6 +103,7 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
   await fastify.register(documentsWeb);
   await fastify.register(reviewsWeb);
   await fastify.register(registryWeb);
+  await fastify.register(auditingWeb);
   await fastify.register(objectsApi);
 }
 
