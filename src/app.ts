@@ -12,6 +12,7 @@ import authPlugin from './modules/auth/auth.plugin.ts';
 import sessionApi from './modules/auth/auth.api.ts';
 import accountRequestsWeb from './modules/accounts/account-requests.web.ts';
 import adminWeb from './modules/admin/admin.web.ts';
+import auditingWeb from './modules/auditing/auditing.web.ts';
 import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
@@ -73,6 +74,7 @@ const ROUTES: FastifyPluginAsync[] = [
   documentsWeb,
   reviewsWeb,
   registryWeb,
+  auditingWeb,
   sessionApi,
   registryApi,
   objectsApi,
@@ -109,6 +111,10 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
     limits: { fileSize: deps.config.uploadLimitBytes, files: 2, fields: 50, fieldSize: 64 * 1024, parts: 60 },
   });
   await fastify.register(depsPlugin, deps);
+  // Reads buffered for the access log reach the database before the pool closes.
+  fastify.addHook('onClose', async () => {
+    await deps.accessLog.close();
+  });
   await fastify.register(i18nPlugin);
   await fastify.register(viewsPlugin);
   await fastify.register(errorsPlugin);

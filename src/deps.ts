@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { createDocumentStore, type DocumentStore } from './modules/documents/store.ts';
 import { createVeraPdf, type VeraPdf } from './modules/documents/verapdf.ts';
+import { type AccessLog, createAccessLog } from './modules/auditing/access-log.ts';
 import { createPageCache, type PageCache } from './web/page-cache.ts';
 
 /** Everything the app needs from outside; the server builds it from config, tests build their own. */
@@ -16,6 +17,8 @@ export interface AppDependencies {
   documentChecks: { wake(): void } | null;
   /** Rendered object pages, kept by the stamps of what they show (src/web/page-cache.ts). */
   pageCache: PageCache;
+  /** Reads to register (004 §16.4), written in batches off the request path (src/modules/auditing/access-log.ts). */
+  accessLog: AccessLog;
 }
 
 /** The dependencies for a config and a database, with the one-JVM-per-file veraPDF unless another is given. */
@@ -27,5 +30,6 @@ export function createAppDependencies(config: Config, db: Kysely<Database>, over
     store: overrides.store ?? createDocumentStore(config.dataDir),
     documentChecks: overrides.documentChecks ?? null,
     pageCache: overrides.pageCache ?? createPageCache(config.pageCacheBytes),
+    accessLog: overrides.accessLog ?? createAccessLog(db),
   };
 }

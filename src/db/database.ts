@@ -146,6 +146,52 @@ export interface AuditEventsTable {
   request_id: string | null;
   prev_hash: string;
   hash: string;
+  /** The event's words for full-text filtering: a stored generated column, never written. */
+  details_tsv: Generated<string>;
+}
+
+/** The object and organization an audit event is about, filled by a trigger on insert (migration …_audit_workbench). */
+export interface AuditEventScopesTable {
+  event_id: string;
+  object_id: string | null;
+  organization_id: string | null;
+}
+
+export const ACCESS_KINDS = ['object_page', 'document_download', 'extract_download', 'export'] as const;
+export type AccessKind = (typeof ACCESS_KINDS)[number];
+
+/** Reads that 004 §16.4 asks to be registered: append-only, written in batches. */
+export interface AccessEventsTable {
+  id: Generated<string>;
+  occurred_at: Timestamp;
+  user_id: string | null;
+  organization_id: string | null;
+  kind: AccessKind;
+  entity_id: string;
+  object_id: string | null;
+  request_id: string | null;
+}
+
+/** The head of the audit chain as published for a day. */
+export interface AuditChainHeadsTable {
+  day: string;
+  last_event_id: string;
+  event_count: string;
+  head_hash: string;
+  published_at: Timestamp;
+}
+
+export interface AuditVerificationsTable {
+  id: Generated<string>;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  trigger: 'nightly' | 'manual' | 'published_heads';
+  requested_by: string | null;
+  ok: boolean;
+  checked: string;
+  last_hash: string;
+  broken_event_id: string | null;
+  broken_reason: string | null;
 }
 
 /** Where an object stands with the service integrator (objects.review_status). */
@@ -349,6 +395,10 @@ export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
   audit_events: AuditEventsTable;
+  audit_event_scopes: AuditEventScopesTable;
+  access_events: AccessEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_verifications: AuditVerificationsTable;
   sessions: SessionsTable;
   auth_tokens: AuthTokensTable;
   mail_outbox: MailOutboxTable;
@@ -373,4 +423,5 @@ export interface Database {
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
 export type UserRow = Selectable<UsersTable>;
-export type AuditEventRow = Selectable<AuditEventsTable>;
+/** An event as the portal reads it back: the stored columns, not the generated search words. */
+export type AuditEventRow = Omit<Selectable<AuditEventsTable>, 'details_tsv'>;

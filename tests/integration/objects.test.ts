@@ -606,6 +606,8 @@ describe('route access', () => {
     'GET /objects/:id/documents/new': { staff: 'allowed', staff_other: 'hidden' },
     'POST /objects/:id/documents': { staff: 'allowed', staff_other: 'hidden' },
     'POST /objects/:id/submit': { staff: 'allowed', staff_other: 'hidden' },
+    'GET /objects/:id/history': { auditor: 'allowed', admin: 'allowed' },
+    'GET /objects/:id/as-of': { auditor: 'allowed', admin: 'allowed' },
   };
 
   it('declares every route of the module, and lets each role through exactly as the table says', async () => {

@@ -122,6 +122,16 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'POST /api/review-cases/:id/comments': REVIEWERS,
   'POST /api/review-cases/:id/decision': REVIEWERS,
   'GET /api/verify': 'public',
+  'GET /audit': ['auditor', 'admin'],
+  'GET /audit/export.csv': ['auditor', 'admin'],
+  'GET /audit/export.jsonl': ['auditor', 'admin'],
+  'POST /audit/verify': ['auditor', 'admin'],
+  'GET /audit/events/:id': ['auditor', 'admin'],
+  'GET /audit/access': ['auditor', 'admin'],
+  'GET /objects/:id/history': ['auditor', 'admin'],
+  'GET /objects/:id/as-of': ['auditor', 'admin'],
+  'GET /audit/heads': 'public',
+  'GET /audit/heads.json': 'public',
 };
 
 const ACTORS: Actor[] = ['anonymous', 'staff', 'staff_other', 'reviewer', 'auditor', 'admin', 'authorized_officer'];

@@ -6,6 +6,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuditEventRow, Database } from '../../db/database.ts';
 import type { HashedAuditFields } from './audit-hash.ts';
 
+
 /** A stored event: exactly the hashed fields, and the hash stored with them. */
 export interface StoredAuditEvent extends HashedAuditFields {
   hash: string;
@@ -49,13 +50,17 @@ export async function insertAuditEvent(trx: Transaction<Database>, event: Stored
       prev_hash: event.prevHash,
       hash: event.hash,
     })
-    .returningAll()
+    .returning(['id', 'occurred_at', 'actor_user_id', 'actor_organization_id', 'actor_label', 'entity_type', 'entity_id', 'action', 'before', 'after', 'request_id', 'prev_hash', 'hash'])
     .executeTakeFirstOrThrow();
 }
 
 /** Up to `limit` events after `afterId` (from the start when null), in id order. */
 export async function auditEventsAfter(db: Kysely<Database>, afterId: string | null, limit: number): Promise<StoredAuditEvent[]> {
-  let query = db.selectFrom('audit_events').selectAll().orderBy(sql`id`).limit(limit);
+  let query = db
+    .selectFrom('audit_events')
+    .select(['id', 'occurred_at', 'actor_user_id', 'actor_organization_id', 'actor_label', 'entity_type', 'entity_id', 'action', 'before', 'after', 'request_id', 'prev_hash', 'hash'])
+    .orderBy(sql`id`)
+    .limit(limit);
   if (afterId !== null) query = query.where(sql<boolean>`id > ${afterId}::bigint`);
   const rows = await query.execute();
   return rows.map((row) => ({

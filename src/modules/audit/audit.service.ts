@@ -51,11 +51,25 @@ export interface AuditChainReport {
   ok: boolean;
   checked: number;
   lastHash: string;
-  firstBroken: { id: string; reason: 'hash_mismatch' | 'prev_hash_mismatch' } | null;
+  firstBroken: { id: string; reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'published_head_mismatch' | 'published_head_missing'; day?: string } | null;
 }
 
-/** Walks the whole log in id order and recomputes every link; stops at the first broken one. */
-export async function verifyAuditChain(db: Kysely<Database>, batchSize = 2000): Promise<AuditChainReport> {
+/** A head of the chain as published (audit_chain_heads, or a copy kept outside the database). */
+export interface ChainHead {
+  day: string;
+  lastEventId: string;
+  eventCount: number;
+  headHash: string;
+}
+
+/**
+ * Walks the whole log in id order and recomputes every link; stops at the first broken one. With
+ * published heads it also checks that the event each head names is still there, still the n-th,
+ * with the published hash: a rewritten history whose own links were all recomputed still
+ * disagrees with what was published before the rewrite.
+ */
+export async function verifyAuditChain(db: Kysely<Database>, batchSize = 2000, heads: readonly ChainHead[] = []): Promise<AuditChainReport> {
+  const pending = new Map(heads.map((head) => [head.lastEventId, head]));
   let previous = GENESIS_HASH;
   let checked = 0;
   let afterId: string | null = null;
@@ -74,7 +88,16 @@ export async function verifyAuditChain(db: Kysely<Database>, batchSize = 2000): 
       previous = hash;
       checked += 1;
       afterId = row.id;
+      const head = pending.get(row.id);
+      if (head) {
+        if (head.headHash !== hash || head.eventCount !== checked) {
+          return { ok: false, checked, lastHash: previous, firstBroken: { id: row.id, reason: 'published_head_mismatch', day: head.day } };
+        }
+        pending.delete(row.id);
+      }
     }
   }
+  const missing = [...pending.values()].sort((a, b) => a.day.localeCompare(b.day))[0];
+  if (missing) return { ok: false, checked, lastHash: previous, firstBroken: { id: missing.lastEventId, reason: 'published_head_missing', day: missing.day } };
   return { ok: true, checked, lastHash: previous, firstBroken: null };
 }

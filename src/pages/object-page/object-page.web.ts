@@ -87,7 +87,10 @@ export default async function objectPageWeb(fastify: FastifyInstance): Promise<v
 
   fastify.get('/objects/:id', { config: { ...read, readWithSession: { objectPage: 'id' } } }, async (request, reply) => {
     const { id } = parseParams(idParams, request.params);
-    return renderObject(request, reply, id);
+    const page = await renderObject(request, reply, id);
+    // 004 §16.4: the read is registered once the access check inside renderObject let it through.
+    fastify.deps.accessLog.record({ actor: request.user ?? null, kind: 'object_page', entityId: id, objectId: id, requestId: request.id });
+    return page;
   });
 
   fastify.post('/objects/:id/moves', { config: edit }, async (request, reply) => {
