@@ -13,6 +13,7 @@ import sessionApi from './modules/auth/auth.api.ts';
 import accountRequestsWeb from './modules/accounts/account-requests.web.ts';
 import adminWeb from './modules/admin/admin.web.ts';
 import auditingWeb from './modules/auditing/auditing.web.ts';
+import monitoringWeb from './modules/monitoring/monitoring.web.ts';
 import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
@@ -75,6 +76,7 @@ const ROUTES: FastifyPluginAsync[] = [
   reviewsWeb,
   registryWeb,
   auditingWeb,
+  monitoringWeb,
   sessionApi,
   registryApi,
   objectsApi,

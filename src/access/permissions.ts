@@ -43,6 +43,8 @@ export const PERMISSIONS = {
   'outbox.read': ['admin'],
   'system.status': ['admin'],
   'audit.read': ['auditor', 'admin'],
+  /** The registry as numbers for the authorized body (001 §3.7, 004 §18): counts, gaps, late duties, review deadlines. */
+  'monitoring.read': ['auditor', 'admin', 'authorized_officer'],
   'account.self': ['staff', 'reviewer', 'auditor', 'admin', 'authorized_officer'],
   /** Staff read only their own organization's objects (requireSameOrganization); the others read all. */
   'objects.read': ['staff', 'reviewer', 'auditor', 'admin', 'authorized_officer'],

@@ -130,6 +130,8 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'GET /audit/access': ['auditor', 'admin'],
   'GET /objects/:id/history': ['auditor', 'admin'],
   'GET /objects/:id/as-of': ['auditor', 'admin'],
+  'GET /monitoring': ['auditor', 'admin', 'authorized_officer'],
+  'GET /monitoring/csv/:table': ['auditor', 'admin', 'authorized_officer'],
   'GET /audit/heads': 'public',
   'GET /audit/heads.json': 'public',
 };
