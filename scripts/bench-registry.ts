@@ -48,6 +48,7 @@ import registryWeb from '../src/modules/registry/registry.web.ts';
 import { registryQuerySchema, toFilters } from '../src/modules/registry/registry.schemas.ts';
 import { hashPassword } from '../src/modules/users/passwords.ts';
 import { buildServerOptions } from '../src/server-options.ts';
+import { seedAuditEvents } from './bench-audit-seed.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Word lists: [Russian, Kazakh]
@@ -670,6 +671,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '10' },
       explain: { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
+      'audit-events': { type: 'string', default: '2000000' },
     },
   });
   const objectCount = Number(values.objects);
@@ -683,9 +685,10 @@ async function main(): Promise<void> {
   let handle: DatabaseHandle | null = null;
   let fastify: FastifyInstance | null = null;
   let uncached: FastifyInstance | null = null;
+  let unlogged: FastifyInstance | null = null;
   let created = false;
   const cleanUp = async () => {
-    for (const instance of [fastify, uncached]) {
+    for (const instance of [fastify, uncached, unlogged]) {
       instance?.server.closeAllConnections();
       await instance?.close().catch(() => undefined);
     }
@@ -817,9 +820,54 @@ async function main(): Promise<void> {
         process.stdout.write(`  page cache: ${after.hits - before.hits} hits, ${after.misses - before.misses} misses; ${after.pages} pages held, ${(after.bytes / 2 ** 20).toFixed(1)} MB\n`);
       }
     }
+
+    const auditEvents = Number(values['audit-events']);
+    if (auditEvents > 0 && objectPage) {
+      // The auditors' workbench (issue 13) on a log of two years.
+      const audit = await seedAuditEvents(handle.pool, auditEvents);
+      process.stdout.write(`\naudit log: ${audit.events} events over ${seeded.objects.length} objects (${audit.size} with the scope table), seeded in ${audit.seconds.toFixed(1)} s\n`);
+      const month = toAlmatyMonth(new Date(Date.now() - 200 * DAY_MS));
+      const [monthStart, monthEnd] = [`${month}-01`, `${month}-28`];
+      const audited = probe.slice(0, 20);
+      const viewer = (query: Record<string, string>) => `/audit?${new URLSearchParams(query)}`;
+      const auditPaths = {
+        object: audited.map((o) => viewer({ object: o.id })),
+        actor: [...audit.staffIds, ...audit.reviewerIds].map((id) => viewer({ actor: id })),
+        organizationMonth: audited.map((o) => viewer({ organization: o.organizationId, from: monthStart, to: monthEnd })),
+        text: ['лицензирования', 'кадастра', 'мониторинга', 'документооборота', 'денсаулық'].map((q) => viewer({ q })),
+      };
+      await eachAlone(address, cookie, [auditPaths.object[0]!, auditPaths.actor[0]!, auditPaths.organizationMonth[0]!, ...auditPaths.text, `/objects/${audited[0]!.id}/history`]);
+      // The same app with a log that keeps nothing, for the object page's cost of registering each read (004 §16.4).
+      unlogged = Fastify(buildServerOptions(config));
+      await unlogged.register(app, createAppDependencies(config, handle.db, { accessLog: { record() {}, flush: async () => {}, close: async () => {} } }));
+      const unloggedAddress = await unlogged.listen({ host: '127.0.0.1', port: 0 });
+      const auditScenarios: Array<Scenario & { baseUrl: string }> = [
+        { baseUrl: address, title: `(d1) audit log filtered by object, ${auditPaths.object.length} objects in turn`, paths: auditPaths.object, target: 'p99 under 100 ms' },
+        { baseUrl: address, title: `(d2) audit log filtered by actor, ${auditPaths.actor.length} people in turn`, paths: auditPaths.actor, target: 'p99 under 100 ms' },
+        { baseUrl: address, title: `(d3) audit log filtered by organization and month (${month}), ${auditPaths.organizationMonth.length} organizations in turn`, paths: auditPaths.organizationMonth, target: 'p99 under 100 ms' },
+        { baseUrl: address, title: `(d4) audit log filtered by words, ${auditPaths.text.length} queries in turn`, paths: auditPaths.text, target: 'p99 under 100 ms' },
+        { baseUrl: address, title: `(e) object timeline /objects/:id/history, ${audited.length} objects in turn`, paths: audited.map((o) => `/objects/${o.id}/history`), target: 'p99 under 50 ms' },
+        { baseUrl: address, title: '(f1) object page with access logging on (as the server runs)', paths: objectPaths, target: 'within 10 % of (f2)' },
+        { baseUrl: unloggedAddress, title: '(f2) the same object pages with access logging off', paths: objectPaths, target: 'the baseline of (f1)' },
+      ];
+      const results: number[] = [];
+      for (const scenario of auditScenarios) {
+        const result = await run(scenario.baseUrl, cookie, scenario, { duration, connections });
+        report(scenario, result);
+        results.push(result.requests.average);
+      }
+      const [on, off] = results.slice(-2) as [number, number];
+      await fastify.deps.accessLog.flush();
+      const { rows: logged } = await handle.pool.query<{ n: string }>(`SELECT count(*) AS n FROM access_events WHERE kind = 'object_page'`);
+      process.stdout.write(`  access logging: ${((on / off - 1) * 100).toFixed(1)} % throughput against logging off; ${logged[0]!.n} page reads registered\n`);
+    }
   } finally {
     await cleanUp();
   }
+}
+
+function toAlmatyMonth(instant: Date): string {
+  return new Date(instant.getTime() + 5 * 3_600_000).toISOString().slice(0, 7);
 }
 
 /** The plans of the search queries as PostgreSQL runs them, to see which indexes answer them (--explain). */

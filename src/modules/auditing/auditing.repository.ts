@@ -176,27 +176,30 @@ export async function insertAuditVerification(db: Executor, run: Omit<AuditVerif
     .execute();
 }
 
-/** The latest run, and the first failing run of the current unbroken series of failures ("broken since"). */
+function toVerification(row: { id: string; started_at: Date; finished_at: Date; trigger: AuditVerification['trigger']; requested_by: string | null; ok: boolean; checked: string; last_hash: string; broken_event_id: string | null; broken_reason: string | null }): AuditVerification {
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    trigger: row.trigger,
+    requestedBy: row.requested_by,
+    ok: row.ok,
+    checked: Number(row.checked),
+    lastHash: row.last_hash.trim(),
+    brokenEventId: row.broken_event_id,
+    brokenReason: row.broken_reason,
+  };
+}
+
+/** The latest run, and when it failed, the first failing run since the last good one ("broken since"). */
 export async function latestAuditVerifications(db: Executor): Promise<{ latest: AuditVerification | null; brokenSince: AuditVerification | null }> {
-  const rows = await db.selectFrom('audit_verifications').selectAll().orderBy('id', 'desc').limit(500).execute();
-  const runs = rows.map(
-    (row): AuditVerification => ({
-      id: row.id,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
-      trigger: row.trigger,
-      requestedBy: row.requested_by,
-      ok: row.ok,
-      checked: Number(row.checked),
-      lastHash: row.last_hash,
-      brokenEventId: row.broken_event_id,
-      brokenReason: row.broken_reason,
-    }),
-  );
-  const latest = runs[0] ?? null;
-  if (!latest || latest.ok) return { latest, brokenSince: null };
-  const firstOk = runs.findIndex((run) => run.ok);
-  return { latest, brokenSince: runs[(firstOk === -1 ? runs.length : firstOk) - 1]! };
+  const latest = await db.selectFrom('audit_verifications').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (!latest || latest.ok) return { latest: latest ? toVerification(latest) : null, brokenSince: null };
+  const lastGood = await db.selectFrom('audit_verifications').select('id').where('ok', '=', true).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  let since = db.selectFrom('audit_verifications').selectAll().where('ok', '=', false).orderBy('id').limit(1);
+  if (lastGood) since = since.where('id', '>', lastGood.id);
+  const first = await since.executeTakeFirstOrThrow();
+  return { latest: toVerification(latest), brokenSince: toVerification(first) };
 }
 
 export interface PublishedHead {
