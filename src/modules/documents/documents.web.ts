@@ -4,17 +4,8 @@ import { AppError, type FieldError } from '../../errors.ts';
 import { DOCUMENT_KINDS, REQUIRED_DOCUMENTS_BY_STATE } from '../objects/document-kinds.ts';
 import { stateKey } from '../objects/lifecycle.ts';
 import { getObject } from '../objects/objects.service.ts';
-import {
-  fixityOverview,
-  getDocumentFile,
-  getDocumentReport,
-  listObjectDocuments,
-  openDocumentFile,
-  requestFixityCheck,
-  requireUploadableObject,
-  TITLE_MAX,
-  uploadDocumentPair,
-} from './documents.service.ts';
+import { getDocumentFile, getDocumentReport, listObjectDocuments, openDocumentFile, requireUploadableObject, TITLE_MAX, uploadDocumentPair } from './documents.service.ts';
+import { fixityOverview, requestFixityCheck } from './fixity.service.ts';
 import { documentTexts, sendDownload } from './documents.view.ts';
 import { readDocumentUpload } from './upload-parts.ts';
 import { parseParams } from '../../web/route-helpers.ts';
