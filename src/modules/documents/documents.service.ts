@@ -12,9 +12,10 @@
  * nothing is kept. Otherwise the rows, the audit event and the move into the content-addressed
  * store happen together: a failing transaction removes the files it had added, so no file without
  * a row and no row without a file is left. The PDF then waits for veraPDF (status queued), which
- * the check worker runs; the DOCX is accepted at once when its checks pass.
+ * the check worker runs (document-check.service.ts); the DOCX is accepted at once when its checks
+ * pass. The nightly re-hashing of stored files is in fixity.service.ts.
  */
-import { type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, DocumentFileStatus, DocumentSlot } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';

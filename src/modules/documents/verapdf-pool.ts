@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   createVeraPdf,
+  EXIT_CODES_UNAVAILABLE,
   VeraPdfFailedError,
   VeraPdfTimeoutError,
   VeraPdfUnavailableError,
@@ -76,8 +77,6 @@ const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 /** A document handed ahead to workers that then died goes back to the queue at most this often. */
 const MAX_REQUEUES = 3;
-/** The launcher's and the shell's "command not found" / "cannot execute". */
-const EXIT_CODES_UNAVAILABLE = new Set([126, 127]);
 
 /**
  * Why a worker was taken out of service. `recycle`, `idle`, `flavour` (only ever with nothing in

@@ -23,12 +23,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, unlink } from 'node:fs/promises';
 import readline from 'node:readline';
-import { parseVeraPdfJson, VeraPdfFailedError, type VeraPdfFlavourOption, type VeraPdfReport } from './verapdf.ts';
+import {
+  FAILURES_DISPLAYED_PER_RULE,
+  KILL_GRACE_MS,
+  parseVeraPdfJson,
+  signalGroup,
+  VeraPdfFailedError,
+  type VeraPdfFlavourOption,
+  type VeraPdfReport,
+} from './verapdf.ts';
 
-/** The flags of the one-shot adapter (createVeraPdf), minus the file. */
-const FAILURES_DISPLAYED_PER_RULE = 10;
-/** After SIGTERM (the JVM exits within milliseconds), SIGKILL after this long. */
-const KILL_GRACE_MS = 2_000;
 /** A retiring worker is given this long to exit on end of input before it is signalled. */
 const RETIRE_GRACE_MS = 5_000;
 /** The stderr kept per worker (for VeraPdfFailedError). */
@@ -51,6 +55,7 @@ export function isReportPath(line: string): boolean {
   return REPORT_LINE.test(line);
 }
 
+/** The flags of the one-shot adapter (createVeraPdf), minus the file. */
 function serverModeArgs(flavour: VeraPdfFlavourOption): string[] {
   return [
     '--servermode',
@@ -105,16 +110,6 @@ export async function readServerReport(reportPath: string, filePath: string, std
 
 // ---------------------------------------------------------------------------------------------
 // The process
-
-/** Signals the worker's whole process group (it is started detached, as its group leader). */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group has already exited.
-  }
-}
 
 function unrefHandle(stream: unknown): void {
   const handle = stream as { unref?: () => void } | null;
