@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { fixityOverview } from '../documents/documents.service.ts';
+import { fixityOverview } from '../documents/fixity.service.ts';
 import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
 import type { FieldError } from '../../errors.ts';
 import { LOCALE_TAGS } from '../../web/i18n.ts';

@@ -4,9 +4,19 @@
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FieldError } from '../../errors.ts';
-import type { Download } from './documents.service.ts';
+import { AppError, type FieldError } from '../../errors.ts';
+import { DOCUMENT_KINDS, REQUIRED_DOCUMENTS_BY_STATE } from '../objects/document-kinds.ts';
+import type { LifecycleStateKey } from '../objects/lifecycle.ts';
+import type { DocumentKindView, Download } from './documents.service.ts';
 import { explanationKey } from './rule-explanations.ts';
+
+/** The raw veraPDF report shown on a file's page is cut here: a page of megabytes helps nobody. */
+const RAW_REPORT_MAX_CHARS = 200_000;
+
+/** Whole mebibytes, as the upload limit is told to people. */
+export function mebibytes(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
+}
 
 /** The header value of a download's file name: ASCII fallback plus the exact UTF-8 name (RFC 6266). */
 export function contentDisposition(fileName: string): string {
@@ -50,4 +60,35 @@ export function documentTexts(request: FastifyRequest) {
   const uploadErrorText = (error: FieldError): string =>
     error.rule === 'document_rejected' ? reasonText({ code: String(error.params?.reason ?? ''), params: error.params ?? {} }) : t(`validation.${error.rule}`, error.params ?? {});
   return { reasonText, ruleText, sizeText, kindName, statusLabels, errorText: uploadErrorText };
+}
+
+/** The kind choices of the upload form: which the object's state requires, and how many versions each has. */
+export function uploadKindChoices(documents: readonly DocumentKindView[], state: LifecycleStateKey) {
+  const required = new Set(REQUIRED_DOCUMENTS_BY_STATE[state].required);
+  return {
+    kinds: DOCUMENT_KINDS.map((kind) => ({ id: kind.id, required: required.has(kind.id), versions: documents.find((d) => d.kind === kind.id)?.earlier.length ?? -1 })),
+    currentVersions: Object.fromEntries(documents.map((d) => [d.kind, d.current.version])),
+  };
+}
+
+/**
+ * An upload refused before its files were read (too large, not multipart) as the form's error on
+ * the PDF field, with its HTTP status; null for any other error, which goes on.
+ */
+export function uploadRefusal(error: unknown, limitBytes: number): { status: number; errors: FieldError[] } | null {
+  if (!(error instanceof AppError) || (error.code !== 'PAYLOAD_TOO_LARGE' && error.code !== 'UNSUPPORTED_MEDIA_TYPE')) return null;
+  const reason = error.code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : 'not_multipart';
+  return { status: error.status, errors: [{ field: 'pdf', rule: 'document_rejected', params: { reason, limit: mebibytes(limitBytes) } }] };
+}
+
+/** veraPDF's report as the file's page shows it: indented JSON, cut when very long; null when there is none. */
+export function rawReport(report: unknown): string | null {
+  if (report === null) return null;
+  const raw = JSON.stringify(report, null, 2);
+  return raw.length > RAW_REPORT_MAX_CHARS ? `${raw.slice(0, RAW_REPORT_MAX_CHARS)}\n…` : raw;
+}
+
+/** The documents each lifecycle state requires, for the kinds page. */
+export function stateRequirements() {
+  return Object.entries(REQUIRED_DOCUMENTS_BY_STATE).map(([state, requirement]) => ({ state, ...requirement }));
 }

@@ -1,21 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../errors.ts';
-import { DOCUMENT_KINDS, REQUIRED_DOCUMENTS_BY_STATE } from '../objects/document-kinds.ts';
+import { DOCUMENT_KINDS } from '../objects/document-kinds.ts';
 import { stateKey } from '../objects/lifecycle.ts';
 import { getObject } from '../objects/objects.service.ts';
-import {
-  fixityOverview,
-  getDocumentFile,
-  getDocumentReport,
-  listObjectDocuments,
-  openDocumentFile,
-  requestFixityCheck,
-  requireUploadableObject,
-  TITLE_MAX,
-  uploadDocumentPair,
-} from './documents.service.ts';
-import { documentTexts, sendDownload } from './documents.view.ts';
+import { getDocumentFile, getDocumentReport, listObjectDocuments, openDocumentFile, requireUploadableObject, TITLE_MAX, uploadDocumentPair } from './documents.service.ts';
+import { fixityOverview, requestFixityCheck } from './fixity.service.ts';
+import { documentTexts, mebibytes, rawReport, sendDownload, stateRequirements, uploadKindChoices, uploadRefusal } from './documents.view.ts';
 import { readDocumentUpload } from './upload-parts.ts';
 import { parseParams } from '../../web/route-helpers.ts';
 
@@ -35,16 +26,14 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     const object = await getObject(db, request.user, objectId);
     if (object.readOnly) throw new AppError('CONFLICT', 'the object is terminated and read-only', { reason: 'object_terminated' });
     const documents = await listObjectDocuments(db, request.user, objectId);
-    const required = new Set(REQUIRED_DOCUMENTS_BY_STATE[stateKey(object.state)].required);
     return reply.render(`${views}/upload`, {
       ...documentTexts(request),
       object,
-      kinds: DOCUMENT_KINDS.map((kind) => ({ id: kind.id, required: required.has(kind.id), versions: documents.find((d) => d.kind === kind.id)?.earlier.length ?? -1 })),
-      currentVersions: Object.fromEntries(documents.map((d) => [d.kind, d.current.version])),
+      ...uploadKindChoices(documents, stateKey(object.state)),
       values,
       errors,
       titleMax: TITLE_MAX,
-      limitMb: Math.round(config.uploadLimitBytes / 1024 / 1024),
+      limitMb: mebibytes(config.uploadLimitBytes),
     });
   }
 
@@ -61,10 +50,8 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     try {
       upload = await readDocumentUpload(request, store, config.uploadLimitBytes);
     } catch (error) {
-      if (error instanceof AppError && (error.code === 'PAYLOAD_TOO_LARGE' || error.code === 'UNSUPPORTED_MEDIA_TYPE')) {
-        const rule = error.code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : 'not_multipart';
-        return renderUpload(request, reply.status(error.status), id, { kind: '', title: '' }, [{ field: 'pdf', rule: 'document_rejected', params: { reason: rule, limit: Math.round(config.uploadLimitBytes / 1024 / 1024) } }]);
-      }
+      const refusal = uploadRefusal(error, config.uploadLimitBytes);
+      if (refusal) return renderUpload(request, reply.status(refusal.status), id, { kind: '', title: '' }, refusal.errors);
       throw error;
     }
     const values = { kind: upload.kind ?? '', title: upload.title ?? '' };
@@ -89,13 +76,7 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     const file = await getDocumentFile(db, request.user, fileId);
     const object = await getObject(db, request.user, file.objectId);
     const report = await getDocumentReport(db, request.user, fileId);
-    const raw = report === null ? null : JSON.stringify(report, null, 2);
-    return reply.render(`${views}/file`, {
-      ...documentTexts(request),
-      file,
-      object,
-      raw: raw !== null && raw.length > 200_000 ? `${raw.slice(0, 200_000)}\n…` : raw,
-    });
+    return reply.render(`${views}/file`, { ...documentTexts(request), file, object, raw: rawReport(report) });
   });
 
   fastify.get('/documents/files/:fileId/download', { config: read }, async (request, reply) => {
@@ -107,7 +88,7 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     return reply.render(`${views}/kinds`, {
       ...documentTexts(request),
       kinds: DOCUMENT_KINDS,
-      states: Object.entries(REQUIRED_DOCUMENTS_BY_STATE).map(([state, requirement]) => ({ state, ...requirement })),
+      states: stateRequirements(),
     });
   });
 

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import type { DocumentSlot } from '../../db/database.ts';
 import type { IncomingFile, UploadInput } from './documents.service.ts';
+import { mebibytes } from './documents.view.ts';
 import { type DocumentStore, UploadTooLargeError } from './store.ts';
 
 const FILE_FIELDS: readonly DocumentSlot[] = ['pdf', 'docx'];
@@ -40,7 +41,7 @@ export async function readDocumentUpload(request: FastifyRequest, store: Documen
   } catch (error) {
     for (const file of received) await store.discard(file);
     if (error instanceof UploadTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new AppError('PAYLOAD_TOO_LARGE', `a file is larger than ${Math.round(limitBytes / 1024 / 1024)} MiB`, { limitBytes });
+      throw new AppError('PAYLOAD_TOO_LARGE', `a file is larger than ${mebibytes(limitBytes)} MiB`, { limitBytes });
     }
     if (error instanceof AppError) throw error;
     throw new AppError('BAD_REQUEST', 'the upload was interrupted or malformed');

@@ -278,7 +278,7 @@ export interface VeraPdf {
  * counts stay exact; only the examples, which end up stored with every report, are bounded: a
  * non-PDF/A scan can fail one rule tens of thousands of times.
  */
-const FAILURES_DISPLAYED_PER_RULE = 10;
+export const FAILURES_DISPLAYED_PER_RULE = 10;
 
 /**
  * Exit codes of veraPDF's CLI (org.verapdf.cli.CliConstants.ExitCodes) after which stdout holds a
@@ -289,16 +289,16 @@ const FAILURES_DISPLAYED_PER_RULE = 10;
 const EXIT_CODES_WITH_REPORT = new Set([0, 1, 3, 6, 7, 8, 9]);
 
 /** The launcher's and the shell's "command not found" / "cannot execute": Java or the jar is missing. */
-const EXIT_CODES_UNAVAILABLE = new Set([126, 127]);
+export const EXIT_CODES_UNAVAILABLE: ReadonlySet<number> = new Set([126, 127]);
 
 /** After a timeout the JVM gets SIGTERM (so it removes its temp files), then SIGKILL after this long. */
-const KILL_GRACE_MS = 2_000;
+export const KILL_GRACE_MS = 2_000;
 
 /**
  * Signals veraPDF's whole process group. The launcher execs Java, but a VERAPDF_BIN wrapper that
  * does not would leave the JVM running, and holding our pipes open, after its shell was killed.
  */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, signal);
