@@ -12,6 +12,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Language } from '../../config.ts';
 import type { Database, OrganizationKind } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { requirePermission, type AuthUser, personName } from '../../access/permissions.ts';
@@ -159,11 +160,6 @@ export function formatRequestNumber(receivedAt: Date, sequence: bigint | number 
 function deadlineView(row: { status: 'open' | 'closed'; due_at: Date; closed_at: Date | null }, now: Date, calendar: CalendarData): DeadlineView {
   if (row.status === 'closed') return { state: 'closed', met: row.closed_at !== null && row.closed_at.getTime() <= row.due_at.getTime() };
   return { state: 'open', ...deadlineStatus(now, row.due_at, calendar) };
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: unknown; constraint?: unknown };
-  return e?.code === '23505' && e.constraint === constraint;
 }
 
 function validationFailed(errors: FieldError[]): AppError {
@@ -460,6 +456,16 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
     const now = new Date();
     const personName = fullName(person.surname, person.given_name, person.patronymic);
     let decision: DecisionResult['decision'];
+    const auditDecision = (action: string, details: Record<string, unknown>) =>
+      recordAuditEvent(trx, {
+        actor: userActor(actor),
+        entityType: 'account_request',
+        entityId: request.id,
+        action,
+        before: { personId: person.id, decision: 'pending' },
+        after: { personId: person.id, decision, email: person.email, ...details },
+        requestId: ctx.requestId,
+      });
 
     if (input.decision === 'approve') {
       decision = 'approved';
@@ -469,15 +475,7 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
       }
       const userId = await accountFor(trx, person, request, organizationId, actor, ctx.requestId);
       await recordPersonDecision(trx, person.id, { decision, userId, decidedBy: actor.id, decidedAt: now });
-      await recordAuditEvent(trx, {
-        actor: userActor(actor),
-        entityType: 'account_request',
-        entityId: request.id,
-        action: 'account_request.person_approved',
-        before: { personId: person.id, decision: 'pending' },
-        after: { personId: person.id, decision, email: person.email, userId, organizationId },
-        requestId: ctx.requestId,
-      });
+      await auditDecision('account_request.person_approved', { userId, organizationId });
       const token = await issueAuthToken(trx, userId, 'activation', now);
       await enqueueMail(trx, {
         to: person.email,
@@ -493,15 +491,7 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
     } else {
       decision = 'rejected';
       await recordPersonDecision(trx, person.id, { decision, reason, decidedBy: actor.id, decidedAt: now });
-      await recordAuditEvent(trx, {
-        actor: userActor(actor),
-        entityType: 'account_request',
-        entityId: request.id,
-        action: 'account_request.person_rejected',
-        before: { personId: person.id, decision: 'pending' },
-        after: { personId: person.id, decision, email: person.email, reason },
-        requestId: ctx.requestId,
-      });
+      await auditDecision('account_request.person_rejected', { reason });
       await enqueueMail(trx, {
         to: person.email,
         template: 'account_request_rejected',

@@ -145,14 +145,18 @@ export type SignInCodeResult =
 
 type Refusal = Extract<SignInCodeResult, { ok: false }>;
 
-/** Refuses a locked or inactive account before any code is looked at. */
-async function refusalBeforeCheck(trx: Transaction<Database>, row: UserRow | undefined, now: Date, requestId?: string): Promise<Refusal | null> {
+/**
+ * The signing-in user's row, locked for the rest of the transaction; or the refusal of a locked or
+ * inactive account, before any code is looked at.
+ */
+async function lockSigningInUser(trx: Transaction<Database>, userId: string, now: Date, requestId?: string): Promise<{ ok: true; user: UserRow } | Refusal> {
+  const row = await lockUser(trx, userId);
   if (!row || row.status !== 'active') return { ok: false, reason: 'unavailable' };
   if (row.locked_until && row.locked_until > now) {
     await recordAuditEvent(trx, { actor: anonymous, entityType: 'user', entityId: row.id, action: 'sign_in.refused_locked', requestId });
     return { ok: false, reason: 'locked', lockedUntil: row.locked_until };
   }
-  return null;
+  return { ok: true, user: row };
 }
 
 /**
@@ -166,10 +170,9 @@ export async function verifySignInCode(
   now = new Date(),
 ): Promise<SignInCodeResult> {
   return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const row = await lockUser(trx, input.userId);
-    const refusal = await refusalBeforeCheck(trx, row, now, input.requestId);
-    if (refusal) return refusal;
-    const user = row!;
+    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
+    if (!locked.ok) return locked;
+    const { user } = locked;
     if (!user.totp_secret || !user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: user.totp_secret, code: input.code, nowMs: now.getTime(), lastStep: lastStepOf(user) });
     if (!check.ok && check.reason === 'malformed') return check;
@@ -217,10 +220,9 @@ export async function enrolSecondFactorAtSignIn(
   now = new Date(),
 ): Promise<SignInCodeResult> {
   return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const row = await lockUser(trx, input.userId);
-    const refusal = await refusalBeforeCheck(trx, row, now, input.requestId);
-    if (refusal) return refusal;
-    const user = row!;
+    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
+    if (!locked.ok) return locked;
+    const { user } = locked;
     // Enrolled meanwhile (another tab, another device): the code must come from that app now.
     if (user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: input.secret, code: input.code, nowMs: now.getTime(), lastStep: null });

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { type Database, ORGANIZATION_KINDS, type OrganizationKind } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission } from '../../access/permissions.ts';
@@ -75,10 +76,6 @@ export async function getOrganizationForEdit(db: Kysely<Database>, input: { acto
 }
 
 const binTaken = (): AppError => invalid([{ field: 'bin', rule: 'admin.organizations.errors.bin_taken' }]);
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
-}
 
 /** Two administrators saving the same BIN at once: the unique index decides. */
 async function refusingTakenBin<T>(write: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, UserRow } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission } from '../../access/permissions.ts';
@@ -52,11 +53,6 @@ export async function getUserDetails(db: Kysely<Database>, input: { actor: AuthU
   const details = await findUserDetails(db, input.userId);
   if (!details) throw new AppError('NOT_FOUND');
   return details;
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: unknown; constraint?: unknown };
-  return e?.code === '23505' && e.constraint === constraint;
 }
 
 const emailInUse = (): AppError => new AppError('CONFLICT', 'the e-mail already has an account', { reason: 'email_in_use' });
