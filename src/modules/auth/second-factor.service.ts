@@ -159,6 +159,19 @@ async function lockSigningInUser(trx: Transaction<Database>, userId: string, now
   return { ok: true, user: row };
 }
 
+/** A step of signing in, in one transaction, on the user's locked row once the account may sign in. */
+function signInStep(
+  db: Kysely<Database>,
+  input: { userId: string; requestId?: string },
+  now: Date,
+  step: (trx: Transaction<Database>, user: UserRow) => Promise<SignInCodeResult>,
+): Promise<SignInCodeResult> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
+    return locked.ok ? step(trx, locked.user) : locked;
+  });
+}
+
 /**
  * The second step of signing in. A wrong or replayed code counts towards the same lockout as a
  * wrong password (five in a row, then 15 minutes); the count and its audit record are committed
@@ -169,10 +182,7 @@ export async function verifySignInCode(
   input: { userId: string; code: string; requestId?: string },
   now = new Date(),
 ): Promise<SignInCodeResult> {
-  return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
-    if (!locked.ok) return locked;
-    const { user } = locked;
+  return signInStep(db, input, now, async (trx, user) => {
     if (!user.totp_secret || !user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: user.totp_secret, code: input.code, nowMs: now.getTime(), lastStep: lastStepOf(user) });
     if (!check.ok && check.reason === 'malformed') return check;
@@ -219,10 +229,7 @@ export async function enrolSecondFactorAtSignIn(
   input: { userId: string; secret: string; code: string; requestId?: string },
   now = new Date(),
 ): Promise<SignInCodeResult> {
-  return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
-    if (!locked.ok) return locked;
-    const { user } = locked;
+  return signInStep(db, input, now, async (trx, user) => {
     // Enrolled meanwhile (another tab, another device): the code must come from that app now.
     if (user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: input.secret, code: input.code, nowMs: now.getTime(), lastStep: null });
