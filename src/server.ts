@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import app from './app.ts';
 import { projectRoot } from './config.ts';
 import { migrateToLatest } from './db/migrator.ts';
-import { purgeExpiredSessions } from './modules/auth/session-store.ts';
+import { purgeExpiredSessions } from './modules/auth/auth.repository.ts';
 import { ensureKnownCalendarYears } from './modules/calendar/calendar.service.ts';
 import { loadDemoData, readDemoData } from './modules/demo/demo-data.ts';
 import { type MailWorker, startMailWorker } from './modules/notifications/mail-worker.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formFromYearData, parseCalendarYearForm } from '../../src/modules/admin/calendar-form.ts';
+import { formFromYearData, parseCalendarYearForm } from '../../src/modules/calendar/calendar-form.ts';
 import { ensureKnownCalendarYears, loadCalendarData } from '../../src/modules/calendar/calendar.service.ts';
 import { buildKazakhstanCalendarData } from '../../src/modules/calendar/kz-calendar-data.ts';
 import { isWorkingDay } from '../../src/modules/calendar/working-days.ts';

@@ -3,15 +3,14 @@ import {
   type AccountRequestFormValues,
   applyFormIntent,
   emptyPerson,
-  isEmailAddress,
   MAX_PEOPLE,
-  normalizeKazakhPhone,
   parseAccountRequest,
   type PersonFormValues,
   queueFiltersSchema,
   readAccountRequestForm,
 } from '../../src/modules/accounts/account-requests.schemas.ts';
 import { checkDigit } from '../../src/modules/organizations/bin-iin.ts';
+import { isEmailAddress, normalizeKazakhPhone } from '../../src/modules/users/contacts.ts';
 
 function withCheckDigit(first11: string): string {
   const digit = checkDigit(first11);

@@ -9,16 +9,41 @@
  *
  * Each use case writes its change, its audit events and its outgoing mail in one transaction.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Language } from '../../config.ts';
 import type { Database, OrganizationKind } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { requirePermission, type AuthUser, personName } from '../../access/permissions.ts';
-import { issueAuthToken, TOKEN_LIFETIME_MS } from '../auth/tokens.ts';
+import { issueAuthToken, TOKEN_LIFETIME_MS } from '../auth/auth.repository.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { type CalendarData, deadlineStatus, dueAt, toAlmatyDate } from '../calendar/working-days.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
+import { findOrganizationWithBin } from '../organizations/organizations.repository.ts';
+import { ensureOrganization } from '../organizations/organizations.service.ts';
+import { emailsOfUndeactivatedUsers } from '../users/users.repository.ts';
+import { openStaffAccount } from '../users/users.service.ts';
+import {
+  closeRequest,
+  decisionCounts,
+  findRequest,
+  findRequestByNumber,
+  insertPerson,
+  insertRequest,
+  lockPerson,
+  lockRequest,
+  nextRequestSequence,
+  peopleOfRequest,
+  PENDING_EMAIL_INDEX,
+  pendingPersonEmails,
+  type PersonRow,
+  queuePage,
+  recordPersonDecision,
+  type RequestRow,
+  requestIdOfPerson,
+  setRequestOrganization,
+} from './accounts.repository.ts';
 import {
   type AccountRequestInput,
   type Decision,
@@ -30,8 +55,6 @@ import {
 /** 003 §6: the account is provided within two working days of receipt. */
 export const ACCOUNT_REQUEST_WORKING_DAYS = 2;
 export const QUEUE_PAGE_SIZE = 50;
-const PENDING_EMAIL_INDEX = 'account_request_people_pending_email';
-const USERS_EMAIL_INDEX = 'users_email_unique';
 
 // ---------------------------------------------------------------------------------------------
 // Domain objects
@@ -139,11 +162,6 @@ function deadlineView(row: { status: 'open' | 'closed'; due_at: Date; closed_at:
   return { state: 'open', ...deadlineStatus(now, row.due_at, calendar) };
 }
 
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: unknown; constraint?: unknown };
-  return e?.code === '23505' && e.constraint === constraint;
-}
-
 function validationFailed(errors: FieldError[]): AppError {
   return new AppError('VALIDATION_FAILED', 'account request rejected', { fields: orderLikeForm(errors) });
 }
@@ -153,10 +171,7 @@ function validationFailed(errors: FieldError[]): AppError {
  * deactivated, or of a person in a request still waiting for a decision.
  */
 async function emailsInUse(db: Kysely<Database> | Transaction<Database>, emails: string[]): Promise<Set<string>> {
-  if (emails.length === 0) return new Set();
-  const users = await db.selectFrom('users').select('email').where('email', 'in', emails).where('status', '<>', 'deactivated').execute();
-  const pending = await db.selectFrom('account_request_people').select('email').where('email', 'in', emails).where('decision', '=', 'pending').execute();
-  return new Set([...users, ...pending].map((row) => row.email));
+  return new Set([...(await emailsOfUndeactivatedUsers(db, emails)), ...(await pendingPersonEmails(db, emails))]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,12 +197,9 @@ export async function submitAccountRequest(db: Kysely<Database>, input: AccountR
   const actor: Actor = ctx.user ? userActor(ctx.user) : { kind: 'system', label: 'anonymous' };
 
   return db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ value: string }>`SELECT nextval('account_request_number_seq')::text AS value`.execute(trx);
-    const number = formatRequestNumber(receivedAt, rows[0]!.value);
-    const request = await trx
-      .insertInto('account_requests')
-      .values({
-        number,
+    const number = formatRequestNumber(receivedAt, await nextRequestSequence(trx));
+    const request = {
+      id: await insertRequest(trx, number, {
         organization_name: input.organization_name,
         organization_bin: input.organization_bin,
         organization_kind: input.organization_kind,
@@ -199,18 +211,13 @@ export async function submitAccountRequest(db: Kysely<Database>, input: AccountR
         received_at: receivedAt,
         due_at: due,
         closed_at: null,
-      })
-      .returning(['id'])
-      .executeTakeFirstOrThrow();
+      }),
+    };
 
     const people: Array<{ id: string; email: string; fullName: string }> = [];
     for (const [index, person] of input.people.entries()) {
       try {
-        const row = await trx
-          .insertInto('account_request_people')
-          .values({
-            request_id: request.id,
-            position_no: index + 1,
+        const id = await insertPerson(trx, request.id, index + 1, {
             division: person.division,
             surname: person.surname,
             given_name: person.given_name,
@@ -224,10 +231,8 @@ export async function submitAccountRequest(db: Kysely<Database>, input: AccountR
             decided_by: null,
             decided_at: null,
             user_id: null,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        people.push({ id: row.id, email: person.email, fullName: fullName(person.surname, person.given_name, person.patronymic) });
+        });
+        people.push({ id, email: person.email, fullName: fullName(person.surname, person.given_name, person.patronymic) });
       } catch (error) {
         // Another request for the same e-mail was committed after the check above.
         if (isUniqueViolation(error, PENDING_EMAIL_INDEX)) throw validationFailed([{ field: personFieldName(index, 'email'), rule: 'email_taken' }]);
@@ -283,18 +288,9 @@ export async function findSubmittedAccountRequest(
   db: Kysely<Database>,
   number: string,
 ): Promise<{ number: string; organizationName: string; receivedAt: Date; dueAt: Date; contactEmail: string; people: Array<{ fullName: string; email: string }> } | null> {
-  const request = await db
-    .selectFrom('account_requests')
-    .select(['id', 'number', 'organization_name', 'received_at', 'due_at', 'contact_email'])
-    .where('number', '=', number)
-    .executeTakeFirst();
+  const request = await findRequestByNumber(db, number);
   if (!request) return null;
-  const people = await db
-    .selectFrom('account_request_people')
-    .select(['surname', 'given_name', 'patronymic', 'email'])
-    .where('request_id', '=', request.id)
-    .orderBy('position_no')
-    .execute();
+  const people = await peopleOfRequest(db, request.id);
   return {
     number: request.number,
     organizationName: request.organization_name,
@@ -317,49 +313,7 @@ export async function listAccountRequests(
   requirePermission(actor, 'account_requests.review');
   const now = filters.now ?? new Date();
 
-  let query = db.selectFrom('account_requests as r');
-  if (filters.status !== 'all') query = query.where('r.status', '=', filters.status);
-  if (filters.overdue) {
-    // The deadline is missed: still open after it, or closed after it.
-    query = query.where((eb) =>
-      eb.or([
-        eb.and([eb('r.status', '=', 'open'), eb('r.due_at', '<', now)]),
-        eb.and([eb('r.status', '=', 'closed'), eb('r.closed_at', '>', eb.ref('r.due_at'))]),
-      ]),
-    );
-  }
-  const { count } = await query.select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
-  const total = Number(count);
-  const pageCount = Math.max(1, Math.ceil(total / QUEUE_PAGE_SIZE));
-  const page = Math.min(filters.page, pageCount);
-
-  const [column, direction] = filters.sort === 'due_asc' ? (['r.due_at', 'asc'] as const)
-    : filters.sort === 'due_desc' ? (['r.due_at', 'desc'] as const)
-    : filters.sort === 'received_asc' ? (['r.received_at', 'asc'] as const)
-    : (['r.received_at', 'desc'] as const);
-
-  const rows = await query
-    .leftJoin('account_request_people as p', 'p.request_id', 'r.id')
-    .groupBy('r.id')
-    .select([
-      'r.id',
-      'r.number',
-      'r.organization_name',
-      'r.organization_bin',
-      'r.received_at',
-      'r.due_at',
-      'r.status',
-      'r.closed_at',
-      sql<number>`count(p.id)::int`.as('people_total'),
-      sql<number>`(count(p.id) FILTER (WHERE p.decision = 'pending'))::int`.as('people_pending'),
-      sql<number>`(count(p.id) FILTER (WHERE p.decision = 'approved'))::int`.as('people_approved'),
-      sql<number>`(count(p.id) FILTER (WHERE p.decision = 'rejected'))::int`.as('people_rejected'),
-    ])
-    .orderBy(column, direction)
-    .orderBy('r.number', direction)
-    .limit(QUEUE_PAGE_SIZE)
-    .offset((page - 1) * QUEUE_PAGE_SIZE)
-    .execute();
+  const { rows, total, page, pageCount } = await queuePage(db, { ...filters, pageSize: QUEUE_PAGE_SIZE, now });
 
   const calendar = await loadCalendarData(db);
   const items = rows.map(
@@ -382,21 +336,10 @@ export async function listAccountRequests(
 /** One request with its people, for a reviewer. NOT_FOUND when there is no such request. */
 export async function getAccountRequest(db: Kysely<Database>, actor: AuthUser | null | undefined, id: string, options: { now?: Date } = {}): Promise<AccountRequestDetail> {
   requirePermission(actor, 'account_requests.review');
-  const row = await db.selectFrom('account_requests').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await findRequest(db, id);
   if (!row) throw new AppError('NOT_FOUND');
-  const people = await db
-    .selectFrom('account_request_people as p')
-    .leftJoin('users as d', 'd.id', 'p.decided_by')
-    .selectAll('p')
-    .select(['d.surname as decider_surname', 'd.given_name as decider_given_name', 'd.patronymic as decider_patronymic'])
-    .where('p.request_id', '=', id)
-    .orderBy('p.position_no')
-    .execute();
-  const organization = await db
-    .selectFrom('organizations')
-    .select(['id', 'name_kk', 'name_ru', 'kind'])
-    .where('bin', '=', row.organization_bin)
-    .executeTakeFirst();
+  const people = await peopleOfRequest(db, id);
+  const organization = await findOrganizationWithBin(db, row.organization_bin);
   const calendar = await loadCalendarData(db);
   const count = (decision: AccountRequestPerson['decision']) => people.filter((p) => p.decision === decision).length;
 
@@ -407,7 +350,7 @@ export async function getAccountRequest(db: Kysely<Database>, actor: AuthUser | 
     organizationBin: row.organization_bin,
     organizationKind: row.organization_kind,
     organizationId: row.organization_id,
-    existingOrganization: organization ? { id: organization.id, nameKk: organization.name_kk, nameRu: organization.name_ru, kind: organization.kind } : null,
+    existingOrganization: organization ? { id: organization.id, nameKk: organization.nameKk, nameRu: organization.nameRu, kind: organization.kind } : null,
     contact: { name: row.contact_name, email: row.contact_email, phone: row.contact_phone },
     language: row.language,
     receivedAt: row.received_at,
@@ -443,97 +386,46 @@ export async function getAccountRequest(db: Kysely<Database>, actor: AuthUser | 
 
 export const REJECTION_REASON_MAX = 2000;
 
-type RequestRow = Awaited<ReturnType<typeof lockRequest>>;
-type PersonRow = Awaited<ReturnType<typeof lockPerson>>;
-
-function lockRequest(trx: Transaction<Database>, id: string) {
-  return trx.selectFrom('account_requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
-}
-
-function lockPerson(trx: Transaction<Database>, id: string) {
-  return trx.selectFrom('account_request_people').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
-}
-
 /** The organization with the request's BIN, registered now if it is new (once, even under concurrent approvals). */
 async function organizationFor(trx: Transaction<Database>, request: RequestRow, actor: AuthUser, requestId: string | undefined): Promise<string> {
-  const existing = await trx.selectFrom('organizations').select('id').where('bin', '=', request.organization_bin).executeTakeFirst();
-  if (existing) return existing.id;
-  const inserted = await trx
-    .insertInto('organizations')
-    .values({
-      bin: request.organization_bin,
-      kind: request.organization_kind,
-      // The request gives one name, in the language it was written; administrators complete the other.
-      name_kk: request.organization_name,
-      name_ru: request.organization_name,
-      name_en: null,
-    })
-    .onConflict((c) => c.column('bin').doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!inserted) {
-    // Registered by a concurrent approval that committed meanwhile.
-    return (await trx.selectFrom('organizations').select('id').where('bin', '=', request.organization_bin).executeTakeFirstOrThrow()).id;
-  }
-  await recordAuditEvent(trx, {
+  const values = {
+    bin: request.organization_bin,
+    kind: request.organization_kind,
+    // The request gives one name, in the language it was written; administrators complete the other.
+    name_kk: request.organization_name,
+    name_ru: request.organization_name,
+    name_en: null,
+  };
+  const { id } = await ensureOrganization(trx, values, {
     actor: userActor(actor),
-    entityType: 'organization',
-    entityId: inserted.id,
-    action: 'organization.created',
-    after: { bin: inserted.bin, kind: inserted.kind, nameKk: inserted.name_kk, nameRu: inserted.name_ru, fromAccountRequest: request.number },
+    after: (organization) => ({ bin: organization.bin, kind: organization.kind, nameKk: organization.nameKk, nameRu: organization.nameRu, fromAccountRequest: request.number }),
     requestId,
   });
-  return inserted.id;
+  return id;
 }
 
 /**
- * The staff account for an approved person, waiting for activation. A deactivated account with
- * the same e-mail (the login) is taken up again rather than duplicated; an account in use is a
- * conflict the reviewer resolves by rejecting.
+ * The staff account for an approved person, waiting for activation (an account in use is a
+ * conflict the reviewer resolves by rejecting).
  */
-async function accountFor(trx: Transaction<Database>, person: PersonRow, request: RequestRow, organizationId: string, actor: AuthUser, requestId: string | undefined): Promise<string> {
-  const existing = await trx.selectFrom('users').selectAll().where('email', '=', person.email).forUpdate().executeTakeFirst();
-  if (existing && existing.status !== 'deactivated') throw new AppError('CONFLICT', 'the e-mail already has an account', { reason: 'email_in_use' });
-  const account = {
-    surname: person.surname,
-    given_name: person.given_name,
-    patronymic: person.patronymic,
-    position: person.position,
-    phone: person.phone,
-    iin: person.iin,
-    role: 'staff' as const,
-    organization_id: organizationId,
-    status: 'pending_activation' as const,
-    preferred_language: request.language,
-    password_hash: null,
-  };
-  const after = { email: person.email, role: 'staff', organizationId, status: 'pending_activation', fromAccountRequest: request.number };
-  if (existing) {
-    await trx
-      .updateTable('users')
-      .set({ ...account, totp_secret: null, totp_enabled_at: null, totp_last_step: null, failed_sign_ins: 0, locked_until: null, password_changed_at: null })
-      .where('id', '=', existing.id)
-      .execute();
-    await recordAuditEvent(trx, {
-      actor: userActor(actor),
-      entityType: 'user',
-      entityId: existing.id,
-      action: 'user.reinstated',
-      before: { role: existing.role, organizationId: existing.organization_id, status: existing.status },
-      after,
-      requestId,
-    });
-    return existing.id;
-  }
-  let created: { id: string };
-  try {
-    created = await trx.insertInto('users').values({ ...account, email: person.email }).returning('id').executeTakeFirstOrThrow();
-  } catch (error) {
-    if (isUniqueViolation(error, USERS_EMAIL_INDEX)) throw new AppError('CONFLICT', 'the e-mail already has an account', { reason: 'email_in_use' });
-    throw error;
-  }
-  await recordAuditEvent(trx, { actor: userActor(actor), entityType: 'user', entityId: created.id, action: 'user.created', after, requestId });
-  return created.id;
+function accountFor(trx: Transaction<Database>, person: PersonRow, request: RequestRow, organizationId: string, actor: AuthUser, requestId: string | undefined): Promise<string> {
+  return openStaffAccount(
+    trx,
+    {
+      email: person.email,
+      surname: person.surname,
+      given_name: person.given_name,
+      patronymic: person.patronymic,
+      position: person.position,
+      phone: person.phone,
+      iin: person.iin,
+      organizationId,
+      language: request.language,
+      fromAccountRequest: request.number,
+    },
+    actor,
+    requestId,
+  );
 }
 
 /**
@@ -551,12 +443,12 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
       throw new AppError('VALIDATION_FAILED', 'reason too long', { fields: [{ field: 'reason', rule: 'too_long', params: { max: REJECTION_REASON_MAX } }] });
     }
   }
-  const located = await db.selectFrom('account_request_people').select('request_id').where('id', '=', input.personId).executeTakeFirst();
-  if (!located || (input.accountRequestId !== undefined && located.request_id !== input.accountRequestId)) throw new AppError('NOT_FOUND');
+  const located = await requestIdOfPerson(db, input.personId);
+  if (!located || (input.accountRequestId !== undefined && located !== input.accountRequestId)) throw new AppError('NOT_FOUND');
 
   return db.transaction().execute(async (trx) => {
     // Request first, then person: every decision takes the locks in this order.
-    const request = await lockRequest(trx, located.request_id);
+    const request = await lockRequest(trx, located);
     const person = await lockPerson(trx, input.personId);
     if (person.decision !== 'pending' || request.status !== 'open') {
       throw new AppError('CONFLICT', 'the person was already decided', { reason: 'already_decided' });
@@ -564,28 +456,26 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
     const now = new Date();
     const personName = fullName(person.surname, person.given_name, person.patronymic);
     let decision: DecisionResult['decision'];
+    const auditDecision = (action: string, details: Record<string, unknown>) =>
+      recordAuditEvent(trx, {
+        actor: userActor(actor),
+        entityType: 'account_request',
+        entityId: request.id,
+        action,
+        before: { personId: person.id, decision: 'pending' },
+        after: { personId: person.id, decision, email: person.email, ...details },
+        requestId: ctx.requestId,
+      });
 
     if (input.decision === 'approve') {
       decision = 'approved';
       const organizationId = await organizationFor(trx, request, actor, ctx.requestId);
       if (request.organization_id === null) {
-        await trx.updateTable('account_requests').set({ organization_id: organizationId }).where('id', '=', request.id).execute();
+        await setRequestOrganization(trx, request.id, organizationId);
       }
       const userId = await accountFor(trx, person, request, organizationId, actor, ctx.requestId);
-      await trx
-        .updateTable('account_request_people')
-        .set({ decision, decided_by: actor.id, decided_at: now, user_id: userId })
-        .where('id', '=', person.id)
-        .execute();
-      await recordAuditEvent(trx, {
-        actor: userActor(actor),
-        entityType: 'account_request',
-        entityId: request.id,
-        action: 'account_request.person_approved',
-        before: { personId: person.id, decision: 'pending' },
-        after: { personId: person.id, decision, email: person.email, userId, organizationId },
-        requestId: ctx.requestId,
-      });
+      await recordPersonDecision(trx, person.id, { decision, userId, decidedBy: actor.id, decidedAt: now });
+      await auditDecision('account_request.person_approved', { userId, organizationId });
       const token = await issueAuthToken(trx, userId, 'activation', now);
       await enqueueMail(trx, {
         to: person.email,
@@ -600,20 +490,8 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
       });
     } else {
       decision = 'rejected';
-      await trx
-        .updateTable('account_request_people')
-        .set({ decision, rejection_reason: reason, decided_by: actor.id, decided_at: now })
-        .where('id', '=', person.id)
-        .execute();
-      await recordAuditEvent(trx, {
-        actor: userActor(actor),
-        entityType: 'account_request',
-        entityId: request.id,
-        action: 'account_request.person_rejected',
-        before: { personId: person.id, decision: 'pending' },
-        after: { personId: person.id, decision, email: person.email, reason },
-        requestId: ctx.requestId,
-      });
+      await recordPersonDecision(trx, person.id, { decision, reason, decidedBy: actor.id, decidedAt: now });
+      await auditDecision('account_request.person_rejected', { reason });
       await enqueueMail(trx, {
         to: person.email,
         template: 'account_request_rejected',
@@ -622,18 +500,10 @@ export async function decideAccountRequestPerson(db: Kysely<Database>, actor: Au
       });
     }
 
-    const counts = await trx
-      .selectFrom('account_request_people')
-      .select([
-        sql<number>`(count(*) FILTER (WHERE decision = 'pending'))::int`.as('pending'),
-        sql<number>`(count(*) FILTER (WHERE decision = 'approved'))::int`.as('approved'),
-        sql<number>`(count(*) FILTER (WHERE decision = 'rejected'))::int`.as('rejected'),
-      ])
-      .where('request_id', '=', request.id)
-      .executeTakeFirstOrThrow();
+    const counts = await decisionCounts(trx, request.id);
     const closed = counts.pending === 0;
     if (closed) {
-      await trx.updateTable('account_requests').set({ status: 'closed', closed_at: now }).where('id', '=', request.id).execute();
+      await closeRequest(trx, request.id, now);
       await recordAuditEvent(trx, {
         actor: userActor(actor),
         entityType: 'account_request',

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ORGANIZATION_KINDS } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import {
-  ACCOUNT_VALIDATION_RULES,
   type AccountRequestFormValues,
   applyFormIntent,
   decisionFormSchema,
@@ -14,7 +13,6 @@ import {
   personParams,
   QUEUE_SORTS,
   QUEUE_STATUSES,
-  type QueueFilters,
   queueFiltersSchema,
   readAccountRequestForm,
 } from './account-requests.schemas.ts';
@@ -26,6 +24,7 @@ import {
   listAccountRequests,
   submitAccountRequest,
 } from './account-requests.service.ts';
+import { errorTextFor, queueLink, summaryTextFor } from './account-requests.view.ts';
 import { fieldErrors } from '../../web/route-helpers.ts';
 
 declare module 'fastify' {
@@ -38,28 +37,6 @@ declare module 'fastify' {
 const views = '/modules/accounts/views';
 const review = { access: { permission: 'account_requests.review' } } as const;
 const REMEMBERED_SUBMISSIONS = 10;
-
-/** This module's field errors are translated under `accounts.validation.`, the shared ones under `validation.`. */
-function errorTextFor(request: FastifyRequest): (error: FieldError) => string {
-  return (error) =>
-    request.t(ACCOUNT_VALIDATION_RULES.has(error.rule) ? `accounts.validation.${error.rule}` : `validation.${error.rule}`, error.params ?? {});
-}
-
-const PERSON_FIELD = /^people\[(\d+)\]\[([a-z_]+)\]$/;
-
-/** The error summary names the field each message is about: the same message may stand beside many fields. */
-function summaryTextFor(request: FastifyRequest): (error: FieldError) => string {
-  const errorText = errorTextFor(request);
-  const t = request.t;
-  return (error) => {
-    const message = errorText(error);
-    const person = PERSON_FIELD.exec(error.field);
-    if (person) return t('accounts.form.summary_person', { n: Number(person[1]) + 1, field: t(`accounts.form.${person[2]}`), message });
-    if (error.field === 'people') return t('accounts.form.summary_field', { field: t('accounts.form.people_title'), message });
-    if (error.field.startsWith('contact_')) return t('accounts.form.summary_contact', { field: t(`accounts.form.${error.field}`), message });
-    return t('accounts.form.summary_field', { field: t(`accounts.form.${error.field}`), message });
-  };
-}
 
 function conflictReason(error: unknown): string | null {
   if (!(error instanceof AppError) || error.code !== 'CONFLICT') return null;
@@ -77,13 +54,6 @@ function renderForm(request: FastifyRequest, reply: FastifyReply, values: Accoun
     maxPeople: MAX_PEOPLE,
     workingDays: ACCOUNT_REQUEST_WORKING_DAYS,
   });
-}
-
-function queueLink(filters: QueueFilters, page: number): string {
-  const query = new URLSearchParams({ status: filters.status, sort: filters.sort });
-  if (filters.overdue) query.set('overdue', '1');
-  if (page > 1) query.set('page', String(page));
-  return `/review/account-requests?${query}`;
 }
 
 export default async function accountRequestsWeb(fastify: FastifyInstance): Promise<void> {

@@ -3,34 +3,23 @@ import { z } from 'zod';
 import { fixityOverview } from '../documents/fixity.service.ts';
 import { ORGANIZATION_KINDS, ROLES, USER_STATUSES } from '../../db/database.ts';
 import type { FieldError } from '../../errors.ts';
-import { LOCALE_TAGS } from '../../web/i18n.ts';
 import { can } from '../../access/permissions.ts';
-import type { CalendarDate, DayDescription } from '../calendar/working-days.ts';
+import { changeUserRole, deactivateUser, reactivateUser } from '../auth/user-access.service.ts';
+import { resetUserSecondFactor } from '../auth/second-factor.service.ts';
+import { type CalendarYearForm, formFromYearData, parseCalendarYearForm } from '../calendar/calendar-form.ts';
+import { addCalendarYear, CALENDAR_YEAR_LIMITS, getCalendarYear, listCalendarYears, updateCalendarYear } from '../calendar/calendar.service.ts';
 import { createReadinessProbe } from '../health/health.service.ts';
 import {
-  addCalendarYear,
-  CALENDAR_YEAR_LIMITS,
-  changeUserRole,
   createOrganization,
-  deactivateUser,
-  getCalendarYear,
   getOrganizationForEdit,
-  getUserDetails,
-  listCalendarYears,
   listOrganizationChoices,
   listOrganizations,
-  listUsers,
   type OrganizationInput,
-  type OrganizationNames,
-  reactivateUser,
-  resetUserSecondFactor,
-  updateCalendarYear,
   updateOrganization,
-} from './admin.service.ts';
-import { type CalendarYearForm, formFromYearData, parseCalendarYearForm } from './calendar-form.ts';
+} from '../organizations/organizations.service.ts';
+import { getUserDetails, listUsers } from '../users/users.service.ts';
+import { render } from './admin.view.ts';
 import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
-
-const views = '/modules/admin/views';
 
 const idParams = z.object({ id: z.guid() });
 const yearParams = z.object({ year: z.coerce.number().int().min(CALENDAR_YEAR_LIMITS.min).max(CALENDAR_YEAR_LIMITS.max) });
@@ -60,40 +49,6 @@ const calendarForm = z.object({
   provisional: z.string().optional(),
   version: z.string().default(''),
 });
-
-function render(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown> = {}): FastifyReply {
-  const language = request.language;
-  const dateFormat = new Intl.DateTimeFormat(LOCALE_TAGS[language], { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-  const formatDate = (date: CalendarDate) => dateFormat.format(new Date(`${date}T00:00:00Z`));
-  return reply.render(`${views}/${view}`, {
-    // This module's field errors name their own translation keys ("admin.…"); the shared ones are under "validation.".
-    errorText: (error: FieldError) => request.t(error.rule.includes('.') ? error.rule : `validation.${error.rule}`, error.params ?? {}),
-    organizationName: (organization: OrganizationNames) =>
-      language === 'kk' ? organization.nameKk : language === 'en' && organization.nameEn ? organization.nameEn : organization.nameRu,
-    formatDate,
-    dayReason: (day: DayDescription) => dayReasonText(request, day, formatDate),
-    errors: [],
-    ...data,
-  });
-}
-
-function dayReasonText(request: FastifyRequest, day: DayDescription, formatDate: (date: CalendarDate) => string): string {
-  const reason = day.reason;
-  switch (reason.kind) {
-    case 'holiday':
-      return reason.holiday.name[request.language];
-    case 'moved_day_off':
-      return request.t('admin.calendar.reason_moved_day_off', { holiday: reason.holiday.name[request.language] });
-    case 'transferred_day_off':
-      return request.t('admin.calendar.reason_transferred_day_off', { date: formatDate(reason.transfer.workday) });
-    case 'transferred_workday':
-      return request.t('admin.calendar.reason_transferred_workday', { date: formatDate(reason.transfer.dayOff) });
-    case 'weekend':
-      return request.t('admin.calendar.reason_weekend');
-    case 'weekday':
-      return request.t('admin.calendar.reason_weekday');
-  }
-}
 
 export default async function adminWeb(fastify: FastifyInstance): Promise<void> {
   const { db } = fastify.deps;

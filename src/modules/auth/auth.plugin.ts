@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../../errors.ts';
 import { wantsJson } from '../../web/plugins/errors.plugin.ts';
 import { pathOnly } from '../../web/plugins/views.plugin.ts';
-import { loadActiveUser } from './auth.service.ts';
+import { loadActiveUser } from '../users/users.repository.ts';
 import { type AuthUser, requirePermission, type RouteAccess } from '../../access/permissions.ts';
 import { createSessionStore, type PortalSessionData, sessionReadExtras } from './session-store.ts';
 import { CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE } from '../../web/credentials.ts';

@@ -1,33 +1,21 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, UserRow } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
-import { recordAuditEvent } from '../audit/audit.service.ts';
+import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
+import { normalizeEmailAddress } from '../users/contacts.ts';
 import { hashPassword, verifyPassword } from '../users/passwords.ts';
+import { findOwnAccount, findUserByEmail, findUserById, lockUser, type OwnAccount } from '../users/users.repository.ts';
+import { updateUserAudited } from '../users/users.service.ts';
 import { passwordProblem } from './password-policy.ts';
-import { type AuthUser, toAuthUser } from '../../access/permissions.ts';
-import { destroyUserSessions } from './session-store.ts';
-import { consumeToken, findValidToken, issueAuthToken, TOKEN_LIFETIME_MS } from './tokens.ts';
+import { type AuthUser, requirePermission, toAuthUser } from '../../access/permissions.ts';
+import { consumeToken, destroyUserSessions, findValidToken, issueAuthToken, TOKEN_LIFETIME_MS } from './auth.repository.ts';
 
 export const MAX_FAILED_SIGN_INS = 5;
 export const LOCKOUT_MS = 15 * 60 * 1000;
 
 // Verifying against this keeps a sign-in for an unknown e-mail as slow as one for a known e-mail.
 const DUMMY_HASH = await hashPassword('timing-equalizer-not-a-password');
-
-export async function loadActiveUser(db: Kysely<Database>, id: string): Promise<AuthUser | null> {
-  const row = await db
-    .selectFrom('users')
-    .select(['id', 'email', 'role', 'organization_id', 'surname', 'given_name', 'patronymic'])
-    .where('id', '=', id)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-  return row ? toAuthUser(row) : null;
-}
-
-export function normalizeEmail(raw: string): string {
-  return raw.trim().toLowerCase();
-}
 
 /**
  * One failed sign-in step (a wrong password or a wrong one-time code) for a known user: counts it,
@@ -44,15 +32,10 @@ export async function countFailedSignIn(
   const failures = row.failed_sign_ins + 1;
   const lock = failures >= MAX_FAILED_SIGN_INS;
   const lockedUntil = new Date(now.getTime() + LOCKOUT_MS);
-  await trx
-    .updateTable('users')
-    .set({ failed_sign_ins: lock ? 0 : failures, locked_until: lock ? lockedUntil : row.locked_until })
-    .where('id', '=', row.id)
-    .execute();
-  await recordAuditEvent(trx, {
+  await updateUserAudited(trx, {
+    userId: row.id,
+    changes: { failed_sign_ins: lock ? 0 : failures, locked_until: lock ? lockedUntil : row.locked_until },
     actor: anonymous,
-    entityType: 'user',
-    entityId: row.id,
     action: event.action,
     after: { ...event.after, consecutiveFailures: failures },
     requestId: event.requestId,
@@ -75,8 +58,8 @@ export const SECOND_FACTOR_REQUIRED_ROLES = new Set(['admin', 'reviewer']);
  * "invalid" alike; five failures in a row lock the account for 15 minutes. Every attempt is audited.
  */
 export async function signIn(db: Kysely<Database>, input: { email: string; password: string; requestId?: string }, now = new Date()): Promise<SignInResult> {
-  const email = normalizeEmail(input.email);
-  const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  const email = normalizeEmailAddress(input.email);
+  const row = await findUserByEmail(db, email);
   const anonymous = { kind: 'system', label: 'anonymous' } as const;
 
   if (row?.locked_until && row.locked_until > now) {
@@ -94,7 +77,7 @@ export async function signIn(db: Kysely<Database>, input: { email: string; passw
         return { ok: false, reason: 'invalid' };
       }
       // Re-read under a row lock: concurrent failures must each count.
-      const current = await trx.selectFrom('users').select(['id', 'failed_sign_ins', 'locked_until']).where('id', '=', row.id).forUpdate().executeTakeFirstOrThrow();
+      const current = (await lockUser(trx, row.id))!;
       const lockedUntil = await countFailedSignIn(trx, current, now, {
         action: 'sign_in.failed',
         after: { reason: usable ? 'wrong_password' : 'inactive_account' },
@@ -110,16 +93,17 @@ export async function signIn(db: Kysely<Database>, input: { email: string; passw
   await db.transaction().execute(async (trx) => {
     // With a second factor still to come, the failure count stays: otherwise re-entering the known
     // password between wrong codes would reset it and the lockout would never trigger.
-    if (!secondFactorRequired) {
-      await trx.updateTable('users').set({ failed_sign_ins: 0, locked_until: null, last_sign_in_at: now }).where('id', '=', row.id).execute();
+    if (secondFactorRequired) {
+      await recordAuditEvent(trx, { actor: userActor(user), entityType: 'user', entityId: user.id, action: 'sign_in.password_accepted', requestId: input.requestId });
+    } else {
+      await updateUserAudited(trx, {
+        userId: user.id,
+        changes: { failed_sign_ins: 0, locked_until: null, last_sign_in_at: now },
+        actor: userActor(user),
+        action: 'sign_in.succeeded',
+        requestId: input.requestId,
+      });
     }
-    await recordAuditEvent(trx, {
-      actor: { kind: 'user', userId: user.id, organizationId: user.organizationId },
-      entityType: 'user',
-      entityId: user.id,
-      action: secondFactorRequired ? 'sign_in.password_accepted' : 'sign_in.succeeded',
-      requestId: input.requestId,
-    });
   });
   return { ok: true, user, secondFactorRequired, secondFactorEnrolled };
 }
@@ -128,7 +112,7 @@ export async function recordSignOut(db: Kysely<Database>, user: AuthUser, everyw
   await db.transaction().execute(async (trx) => {
     if (everywhere) await destroyUserSessions(trx, user.id);
     await recordAuditEvent(trx, {
-      actor: { kind: 'user', userId: user.id, organizationId: user.organizationId },
+      actor: userActor(user),
       entityType: 'user',
       entityId: user.id,
       action: everywhere ? 'sign_out.everywhere' : 'sign_out',
@@ -152,29 +136,22 @@ async function setPasswordWithToken(
 ): Promise<AuthUser> {
   const found = await findValidToken(db, input.token, purpose);
   if (!found) throw new AppError('NOT_FOUND', 'link invalid or expired');
-  const row = await db.selectFrom('users').selectAll().where('id', '=', found.userId).executeTakeFirstOrThrow();
+  const row = (await findUserById(db, found.userId))!;
   const errors = passwordErrors(input.password, input.confirmation, row.email);
   if (errors.length) throw new AppError('VALIDATION_FAILED', 'password rejected', { fields: errors });
   if (row.status === 'deactivated') throw new AppError('NOT_FOUND', 'account deactivated');
   const passwordHash = await hashPassword(input.password);
   return db.transaction().execute(async (trx) => {
     if (!(await consumeToken(trx, found.tokenHash))) throw new AppError('NOT_FOUND', 'link already used');
-    const now = new Date();
-    const updated = await trx
-      .updateTable('users')
-      .set({ password_hash: passwordHash, password_changed_at: now, status: 'active', failed_sign_ins: 0, locked_until: null })
-      .where('id', '=', row.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
     await destroyUserSessions(trx, row.id);
-    const user = toAuthUser(updated);
-    await recordAuditEvent(trx, {
-      actor: { kind: 'user', userId: user.id, organizationId: user.organizationId },
-      entityType: 'user',
-      entityId: user.id,
+    const user = toAuthUser(row);
+    await updateUserAudited(trx, {
+      userId: row.id,
+      changes: { password_hash: passwordHash, password_changed_at: new Date(), status: 'active', failed_sign_ins: 0, locked_until: null },
+      actor: userActor(user),
       action: purpose === 'activation' ? 'user.activated' : 'user.password_reset',
       before: { status: row.status },
-      after: { status: updated.status },
+      after: { status: 'active' },
       requestId: input.requestId,
     });
     await enqueueMail(trx, { to: user.email, template: 'account_activated', params: { fullName: user.fullName }, entity: { type: 'user', id: user.id } });
@@ -199,8 +176,8 @@ export async function isTokenValid(db: Kysely<Database>, token: string, purpose:
  * account gets a message.
  */
 export async function requestPasswordReset(db: Kysely<Database>, input: { email: string; baseUrl: string; requestId?: string }): Promise<void> {
-  const email = normalizeEmail(input.email);
-  const row = await db.selectFrom('users').selectAll().where('email', '=', email).where('status', '=', 'active').executeTakeFirst();
+  const email = normalizeEmailAddress(input.email);
+  const row = await findUserByEmail(db, email, { activeOnly: true });
   await db.transaction().execute(async (trx) => {
     if (!row) {
       await recordAuditEvent(trx, { actor: { kind: 'system', label: 'anonymous' }, entityType: 'sign_in', entityId: email, action: 'password_reset.requested_unknown', requestId: input.requestId });
@@ -222,7 +199,7 @@ export async function changePassword(
   actor: AuthUser,
   input: { current: string; password: string; confirmation: string; currentSid?: string; requestId?: string },
 ): Promise<void> {
-  const row = await db.selectFrom('users').selectAll().where('id', '=', actor.id).executeTakeFirstOrThrow();
+  const row = (await findUserById(db, actor.id))!;
   if (!row.password_hash || !(await verifyPassword(row.password_hash, input.current))) {
     throw new AppError('VALIDATION_FAILED', 'current password wrong', { fields: [{ field: 'current', rule: 'password_wrong' }] });
   }
@@ -230,14 +207,19 @@ export async function changePassword(
   if (errors.length) throw new AppError('VALIDATION_FAILED', 'password rejected', { fields: errors });
   const passwordHash = await hashPassword(input.password);
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ password_hash: passwordHash, password_changed_at: new Date() }).where('id', '=', actor.id).execute();
     await destroyUserSessions(trx, actor.id, input.currentSid);
-    await recordAuditEvent(trx, {
-      actor: { kind: 'user', userId: actor.id, organizationId: actor.organizationId },
-      entityType: 'user',
-      entityId: actor.id,
+    await updateUserAudited(trx, {
+      userId: actor.id,
+      changes: { password_hash: passwordHash, password_changed_at: new Date() },
+      actor: userActor(actor),
       action: 'user.password_changed',
       requestId: input.requestId,
     });
   });
+}
+
+/** What the account page shows the signed-in user about their own account. */
+export async function getOwnAccount(db: Kysely<Database>, actor: AuthUser | null | undefined): Promise<OwnAccount> {
+  requirePermission(actor, 'account.self');
+  return findOwnAccount(db, actor.id);
 }

@@ -5,15 +5,16 @@ import { safeReturnPath } from '../../web/return-path.ts';
 import {
   activateAccount,
   changePassword,
+  getOwnAccount,
   isTokenValid,
   recordSignOut,
   requestPasswordReset,
   resetPassword,
   signIn,
 } from './auth.service.ts';
+import { lockEndText, views } from './auth.view.ts';
 import { fieldErrors } from '../../web/route-helpers.ts';
 
-const views = '/modules/auth/views';
 const signInLimit = { max: 10, timeWindow: '1 minute' };
 
 const signInForm = z.object({ email: z.string().default(''), password: z.string().default(''), return: z.string().optional() });
@@ -24,10 +25,6 @@ const tokenParams = z.object({ token: z.string().min(20).max(100) });
 
 function required(values: Record<string, string>, names: string[]): FieldError[] {
   return names.filter((name) => !values[name]?.trim()).map((field) => ({ field, rule: 'required' }));
-}
-
-function lockEndText(request: FastifyRequest, until: Date): string {
-  return new Intl.DateTimeFormat(request.language === 'en' ? 'en-GB' : `${request.language}-KZ`, { timeStyle: 'short', timeZone: 'Asia/Almaty' }).format(until);
 }
 
 /** Signs the user in on this session: a new session id (no fixation), then the user. */
@@ -84,13 +81,7 @@ export default async function authWeb(fastify: FastifyInstance): Promise<void> {
   });
 
   fastify.get('/account', { config: { access: 'signed_in' } }, async (request, reply) => {
-    const row = await db
-      .selectFrom('users')
-      .leftJoin('organizations', 'organizations.id', 'users.organization_id')
-      .select(['users.email', 'users.role', 'users.position', 'users.totp_enabled_at', 'users.last_sign_in_at', 'users.password_changed_at', 'organizations.name_kk', 'organizations.name_ru', 'organizations.name_en'])
-      .where('users.id', '=', request.user!.id)
-      .executeTakeFirstOrThrow();
-    return reply.render(`${views}/account`, { account: row });
+    return reply.render(`${views}/account`, { account: await getOwnAccount(db, request.user) });
   });
 
   fastify.get('/account/password', { config: { access: 'signed_in' } }, async (_request, reply) => reply.render(`${views}/change-password`, { values: {} }));

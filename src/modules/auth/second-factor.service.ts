@@ -5,6 +5,9 @@ import QRCode from 'qrcode';
 import type { Database, UserRow } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
+import { findSecondFactorFields, lockUser } from '../users/users.repository.ts';
+import { updateUserAudited } from '../users/users.service.ts';
+import { destroyUserSessions } from './auth.repository.ts';
 import { countFailedSignIn, SECOND_FACTOR_REQUIRED_ROLES } from './auth.service.ts';
 import { type AuthUser, requirePermission, toAuthUser } from '../../access/permissions.ts';
 
@@ -104,12 +107,10 @@ function rowActor(row: Pick<UserRow, 'id' | 'organization_id'>): Actor {
   return userActor({ id: row.id, organizationId: row.organization_id });
 }
 
+const SECOND_FACTOR_CLEARED = { totp_secret: null, totp_enabled_at: null, totp_last_step: null } as const;
+
 function lastStepOf(row: Pick<UserRow, 'totp_last_step'>): number | null {
   return row.totp_last_step === null ? null : Number(row.totp_last_step);
-}
-
-function lockUserRow(trx: Transaction<Database>, userId: string): Promise<UserRow | undefined> {
-  return trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirst();
 }
 
 export interface SecondFactorState {
@@ -131,12 +132,7 @@ function stateOf(row: Pick<UserRow, 'email' | 'role' | 'totp_enabled_at' | 'totp
 
 /** The second-factor state of an active user, or null when there is no such active user. */
 export async function findSecondFactorState(db: Kysely<Database>, userId: string): Promise<SecondFactorState | null> {
-  const row = await db
-    .selectFrom('users')
-    .select(['email', 'role', 'totp_enabled_at', 'totp_secret'])
-    .where('id', '=', userId)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
+  const row = await findSecondFactorFields(db, userId);
   return row ? stateOf(row) : null;
 }
 
@@ -149,14 +145,31 @@ export type SignInCodeResult =
 
 type Refusal = Extract<SignInCodeResult, { ok: false }>;
 
-/** Refuses a locked or inactive account before any code is looked at. */
-async function refusalBeforeCheck(trx: Transaction<Database>, row: UserRow | undefined, now: Date, requestId?: string): Promise<Refusal | null> {
+/**
+ * The signing-in user's row, locked for the rest of the transaction; or the refusal of a locked or
+ * inactive account, before any code is looked at.
+ */
+async function lockSigningInUser(trx: Transaction<Database>, userId: string, now: Date, requestId?: string): Promise<{ ok: true; user: UserRow } | Refusal> {
+  const row = await lockUser(trx, userId);
   if (!row || row.status !== 'active') return { ok: false, reason: 'unavailable' };
   if (row.locked_until && row.locked_until > now) {
     await recordAuditEvent(trx, { actor: anonymous, entityType: 'user', entityId: row.id, action: 'sign_in.refused_locked', requestId });
     return { ok: false, reason: 'locked', lockedUntil: row.locked_until };
   }
-  return null;
+  return { ok: true, user: row };
+}
+
+/** A step of signing in, in one transaction, on the user's locked row once the account may sign in. */
+function signInStep(
+  db: Kysely<Database>,
+  input: { userId: string; requestId?: string },
+  now: Date,
+  step: (trx: Transaction<Database>, user: UserRow) => Promise<SignInCodeResult>,
+): Promise<SignInCodeResult> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockSigningInUser(trx, input.userId, now, input.requestId);
+    return locked.ok ? step(trx, locked.user) : locked;
+  });
 }
 
 /**
@@ -169,11 +182,7 @@ export async function verifySignInCode(
   input: { userId: string; code: string; requestId?: string },
   now = new Date(),
 ): Promise<SignInCodeResult> {
-  return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const row = await lockUserRow(trx, input.userId);
-    const refusal = await refusalBeforeCheck(trx, row, now, input.requestId);
-    if (refusal) return refusal;
-    const user = row!;
+  return signInStep(db, input, now, async (trx, user) => {
     if (!user.totp_secret || !user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: user.totp_secret, code: input.code, nowMs: now.getTime(), lastStep: lastStepOf(user) });
     if (!check.ok && check.reason === 'malformed') return check;
@@ -186,15 +195,10 @@ export async function verifySignInCode(
       if (lockedUntil) return { ok: false, reason: 'locked', lockedUntil };
       return { ok: false, reason: check.reason };
     }
-    await trx
-      .updateTable('users')
-      .set({ totp_last_step: String(check.step), failed_sign_ins: 0, locked_until: null, last_sign_in_at: new Date() })
-      .where('id', '=', user.id)
-      .execute();
-    await recordAuditEvent(trx, {
+    await updateUserAudited(trx, {
+      userId: user.id,
+      changes: { totp_last_step: String(check.step), failed_sign_ins: 0, locked_until: null, last_sign_in_at: new Date() },
       actor: rowActor(user),
-      entityType: 'user',
-      entityId: user.id,
       action: 'sign_in.succeeded',
       after: { secondFactor: 'totp' },
       requestId: input.requestId,
@@ -204,16 +208,11 @@ export async function verifySignInCode(
 }
 
 async function storeSecondFactor(trx: Transaction<Database>, row: UserRow, secret: string, step: number, now: Date, requestId?: string): Promise<void> {
-  await trx
-    .updateTable('users')
-    .set({ totp_secret: secret, totp_enabled_at: now, totp_last_step: String(step), failed_sign_ins: 0, locked_until: null })
-    .where('id', '=', row.id)
-    .execute();
   // The secret itself never goes to the audit log.
-  await recordAuditEvent(trx, {
+  await updateUserAudited(trx, {
+    userId: row.id,
+    changes: { totp_secret: secret, totp_enabled_at: now, totp_last_step: String(step), failed_sign_ins: 0, locked_until: null },
     actor: rowActor(row),
-    entityType: 'user',
-    entityId: row.id,
     action: 'user.second_factor_enabled',
     before: { secondFactor: false },
     after: { secondFactor: true, enabledAt: now },
@@ -230,11 +229,7 @@ export async function enrolSecondFactorAtSignIn(
   input: { userId: string; secret: string; code: string; requestId?: string },
   now = new Date(),
 ): Promise<SignInCodeResult> {
-  return db.transaction().execute(async (trx): Promise<SignInCodeResult> => {
-    const row = await lockUserRow(trx, input.userId);
-    const refusal = await refusalBeforeCheck(trx, row, now, input.requestId);
-    if (refusal) return refusal;
-    const user = row!;
+  return signInStep(db, input, now, async (trx, user) => {
     // Enrolled meanwhile (another tab, another device): the code must come from that app now.
     if (user.totp_enabled_at) return { ok: false, reason: 'unavailable' };
     const check = checkTotpCode({ secret: input.secret, code: input.code, nowMs: now.getTime(), lastStep: null });
@@ -264,7 +259,7 @@ export async function enableSecondFactor(
 ): Promise<{ changed: boolean }> {
   requirePermission(input.actor, 'account.self');
   return db.transaction().execute(async (trx) => {
-    const row = await lockUserRow(trx, input.actor.id);
+    const row = await lockUser(trx, input.actor.id);
     if (!row) throw new AppError('NOT_FOUND');
     if (row.totp_enabled_at) return { changed: false };
     const check = checkTotpCode({ secret: input.secret, code: input.code, nowMs: now.getTime(), lastStep: null });
@@ -286,21 +281,48 @@ export async function disableSecondFactor(
   requirePermission(input.actor, 'account.self');
   if (SECOND_FACTOR_REQUIRED_ROLES.has(input.actor.role)) throw new AppError('FORBIDDEN', 'this role requires a second factor');
   return db.transaction().execute(async (trx) => {
-    const row = await lockUserRow(trx, input.actor.id);
+    const row = await lockUser(trx, input.actor.id);
     if (!row) throw new AppError('NOT_FOUND');
     // The role may have changed since the request was authorized.
     if (SECOND_FACTOR_REQUIRED_ROLES.has(row.role)) throw new AppError('FORBIDDEN', 'this role requires a second factor');
     if (!row.totp_enabled_at || !row.totp_secret) return { changed: false };
     const check = checkTotpCode({ secret: row.totp_secret, code: input.code, nowMs: now.getTime(), lastStep: lastStepOf(row) });
     if (!check.ok) throw codeError(check.reason);
-    await trx.updateTable('users').set({ totp_secret: null, totp_enabled_at: null, totp_last_step: null }).where('id', '=', row.id).execute();
-    await recordAuditEvent(trx, {
+    await updateUserAudited(trx, {
+      userId: row.id,
+      changes: SECOND_FACTOR_CLEARED,
       actor: rowActor(row),
-      entityType: 'user',
-      entityId: row.id,
       action: 'user.second_factor_disabled',
       before: { secondFactor: true, enabledAt: row.totp_enabled_at },
       after: { secondFactor: false },
+      requestId: input.requestId,
+    });
+    return { changed: true };
+  });
+}
+
+/**
+ * For a lost or stolen phone: the second factor is cleared and the user's sessions end (a
+ * browser on that phone may still be signed in). Admins and reviewers enrol again at their next
+ * sign-in. An administrator resetting their own keeps the session they are using.
+ */
+export async function resetUserSecondFactor(
+  db: Kysely<Database>,
+  input: { actor: AuthUser; userId: string; currentSid?: string; requestId?: string },
+): Promise<{ changed: boolean }> {
+  requirePermission(input.actor, 'users.manage');
+  return db.transaction().execute(async (trx) => {
+    const row = await lockUser(trx, input.userId);
+    if (!row) throw new AppError('NOT_FOUND');
+    if (row.totp_secret === null && row.totp_enabled_at === null) return { changed: false };
+    const sessionsEnded = await destroyUserSessions(trx, row.id, input.actor.id === row.id ? input.currentSid : undefined);
+    await updateUserAudited(trx, {
+      userId: row.id,
+      changes: SECOND_FACTOR_CLEARED,
+      actor: userActor(input.actor),
+      action: 'user.second_factor_reset',
+      before: { secondFactor: row.totp_enabled_at !== null, enabledAt: row.totp_enabled_at },
+      after: { secondFactor: false, sessionsEnded },
       requestId: input.requestId,
     });
     return { changed: true };

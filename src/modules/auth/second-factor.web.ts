@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../errors.ts';
 import { safeReturnPath } from '../../web/return-path.ts';
+import { lockEndText, render } from './auth.view.ts';
 import { establishSession } from './auth.web.ts';
 import {
   describeEnrolment,
@@ -26,23 +27,12 @@ declare module 'fastify' {
   }
 }
 
-const views = '/modules/auth/views';
 /** The password step is good for this long; then the sign-in starts again. */
 export const PENDING_SIGN_IN_MS = 5 * 60 * 1000;
 const codeLimit = { max: 10, timeWindow: '1 minute' };
 
 const signInCodeForm = z.object({ code: z.string().default(''), return: z.string().optional() });
 const accountForm = z.object({ action: z.enum(['enable', 'disable']), code: z.string().default('') });
-
-/** This module's field errors name their own translation keys ("second_factor.errors.…"). */
-function render(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown>): FastifyReply {
-  const errorText = (error: FieldError) => request.t(error.rule.includes('.') ? error.rule : `validation.${error.rule}`, error.params ?? {});
-  return reply.render(`${views}/${view}`, { errorText, ...data });
-}
-
-function lockEndText(request: FastifyRequest, until: Date): string {
-  return new Intl.DateTimeFormat(request.language === 'en' ? 'en-GB' : `${request.language}-KZ`, { timeStyle: 'short', timeZone: 'Asia/Almaty' }).format(until);
-}
 
 function forgetPendingSignIn(request: FastifyRequest): void {
   delete request.session.pendingUserId;

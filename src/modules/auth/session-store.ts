@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
-import { type ObjectPageStamp, objectPageStampJson } from '../../web/page-stamp.ts';
-import { type AuthUser, toAuthUser } from '../../access/permissions.ts';
+import type { ObjectPageStamp } from '../../web/page-stamp.ts';
+import type { AuthUser } from '../../access/permissions.ts';
+import { deleteSession, readSession, saveSession } from './auth.repository.ts';
 
 /** What the portal keeps in a session, besides @fastify/session's own cookie data. */
 export interface PortalSessionData {
@@ -51,60 +52,29 @@ interface StoredSession extends PortalSessionData {
 export function createSessionStore(db: Kysely<Database>, fallbackLifetimeMs: number) {
   return {
     get(sid: string, callback: Callback<StoredSession | null>) {
-      const objectPageId = sessionReadExtras.getStore()?.objectPageId;
-      const wantsPage = objectPageId !== undefined && UUID.test(objectPageId);
-      db.selectFrom('sessions as s')
-        .leftJoin('users as u', (join) => join.onRef('u.id', '=', 's.user_id').on('u.status', '=', 'active'))
-        .select(['s.data', 'u.id as active_user_id', 'u.email', 'u.role', 'u.organization_id', 'u.surname', 'u.given_name', 'u.patronymic'])
-        .$if(wantsPage, (query) => query.select(objectPageStampJson(db, objectPageId!).as('object_page')))
-        .where('s.sid', '=', sid)
-        .where('s.expires_at', '>', new Date())
-        .executeTakeFirst()
-        .then((row) => {
-          if (!row) return callback(null, null);
-          const data = row.data as StoredSession;
-          const activeUser =
-            row.active_user_id !== null && row.email !== null && row.role !== null && row.surname !== null && row.given_name !== null
-              ? toAuthUser({ id: row.active_user_id, email: row.email, role: row.role, organization_id: row.organization_id, surname: row.surname, given_name: row.given_name, patronymic: row.patronymic })
-              : null;
-          const page = row.object_page ?? null;
-          callback(null, {
-            ...data,
-            activeUser: data.userId ? activeUser : null,
-            ...(wantsPage ? { objectPage: { objectId: objectPageId!, organizationId: page?.organizationId ?? null, stamp: page?.stamp ?? null } } : {}),
-          });
-        }, (error: Error) => callback(error));
+      const requested = sessionReadExtras.getStore()?.objectPageId;
+      const objectPageId = requested !== undefined && UUID.test(requested) ? requested : undefined;
+      readSession(db, sid, objectPageId).then((row) => {
+        if (!row) return callback(null, null);
+        const data = row.data as StoredSession;
+        const page = row.objectPage ?? null;
+        callback(null, {
+          ...data,
+          activeUser: data.userId ? row.activeUser : null,
+          ...(objectPageId !== undefined ? { objectPage: { objectId: objectPageId, organizationId: page?.organizationId ?? null, stamp: page?.stamp ?? null } } : {}),
+        });
+      }, (error: Error) => callback(error));
     },
     set(sid: string, session: StoredSession, callback: Callback) {
-      const expires = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + fallbackLifetimeMs);
+      const expiresAt = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + fallbackLifetimeMs);
       // What was read with the session is not part of it.
       const data = JSON.stringify(session, function (this: unknown, key, value: unknown) {
         return this === session && TRANSIENT_KEYS.has(key) ? undefined : value;
       });
-      const userId = session.userId ?? null;
-      db.insertInto('sessions')
-        .values({ sid, user_id: userId, data, expires_at: expires })
-        .onConflict((c) => c.column('sid').doUpdateSet({ user_id: userId, data, expires_at: expires }))
-        .execute()
-        .then(() => callback(null), (error: Error) => callback(error));
+      saveSession(db, { sid, userId: session.userId ?? null, data, expiresAt }).then(() => callback(null), (error: Error) => callback(error));
     },
     destroy(sid: string, callback: Callback) {
-      db.deleteFrom('sessions')
-        .where('sid', '=', sid)
-        .execute()
-        .then(() => callback(null), (error: Error) => callback(error));
+      deleteSession(db, sid).then(() => callback(null), (error: Error) => callback(error));
     },
   };
-}
-
-export async function destroyUserSessions(db: Kysely<Database> | Transaction<Database>, userId: string, exceptSid?: string): Promise<number> {
-  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
-  if (exceptSid) query = query.where('sid', '<>', exceptSid);
-  const result = await query.executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
-
-export async function purgeExpiredSessions(db: Kysely<Database>): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('expires_at', '<=', new Date()).executeTakeFirst();
-  return Number(result.numDeletedRows);
 }

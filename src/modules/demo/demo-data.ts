@@ -6,9 +6,12 @@ import type { Database, OrganizationKind, Role } from '../../db/database.ts';
 import { schemaValidator, toFieldErrors } from '../../schema-registry.ts';
 import { recordAuditEvent } from '../audit/audit.service.ts';
 import { isValidBinOrIin } from '../organizations/bin-iin.ts';
+import { valuesOf } from '../organizations/organizations.repository.ts';
+import { ensureOrganization } from '../organizations/organizations.service.ts';
 import { toAuthUser } from '../../access/permissions.ts';
 import { createObject, type ObjectInput } from '../objects/objects.service.ts';
 import { hashPassword } from '../users/passwords.ts';
+import { findUserByEmail, insertUserIfAbsent } from '../users/users.repository.ts';
 
 export interface DemoDataFile {
   password: string;
@@ -80,37 +83,26 @@ export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = re
         name_ru: organization.name_ru,
         name_en: organization.name_en ?? null,
       };
-      const inserted = await trx.insertInto('organizations').values(values).onConflict((c) => c.column('bin').doNothing()).returningAll().executeTakeFirst();
-      if (inserted) {
-        created += 1;
-        await recordAuditEvent(trx, { actor, entityType: 'organization', entityId: inserted.id, action: 'organization.created', before: null, after: inserted });
-        organizationIds.set(organization.key, inserted.id);
-      } else {
-        const existing = await trx.selectFrom('organizations').select('id').where('bin', '=', organization.bin).executeTakeFirstOrThrow();
-        organizationIds.set(organization.key, existing.id);
-      }
+      const ensured = await ensureOrganization(trx, values, { actor, after: (inserted) => ({ id: inserted.id, ...valuesOf(inserted) }) });
+      if (ensured.created) created += 1;
+      organizationIds.set(organization.key, ensured.id);
     }
     const accounts: DemoAccount[] = [];
     for (const user of data.users) {
       const organizationId = user.organization === null ? null : organizationIds.get(user.organization)!;
-      const inserted = await trx
-        .insertInto('users')
-        .values({
-          email: user.email.toLowerCase(),
-          surname: user.surname,
-          given_name: user.given_name,
-          patronymic: user.patronymic ?? null,
-          position: user.position ?? null,
-          phone: user.phone ?? null,
-          role: user.role,
-          organization_id: organizationId,
-          password_hash: passwordHash,
-          status: 'active',
-          preferred_language: user.preferred_language ?? null,
-        })
-        .onConflict((c) => c.column('email').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const inserted = await insertUserIfAbsent(trx, {
+        email: user.email.toLowerCase(),
+        surname: user.surname,
+        given_name: user.given_name,
+        patronymic: user.patronymic ?? null,
+        position: user.position ?? null,
+        phone: user.phone ?? null,
+        role: user.role,
+        organization_id: organizationId,
+        password_hash: passwordHash,
+        status: 'active',
+        preferred_language: user.preferred_language ?? null,
+      });
       if (inserted) {
         created += 1;
         const { password_hash: _omitted, ...visible } = inserted;
@@ -124,7 +116,7 @@ export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = re
   // pages; one whose owner already has an object of that Russian name is there already.
   let objectsCreated = 0;
   for (const object of data.objects ?? []) {
-    const owner = await db.selectFrom('users').selectAll().where('email', '=', object.owner.toLowerCase()).executeTakeFirstOrThrow();
+    const owner = (await findUserByEmail(db, object.owner.toLowerCase()))!;
     const name = (object.passport as { name?: { full?: { ru?: string } } }).name?.full?.ru ?? '';
     const existing = await db.selectFrom('objects').select('id').where('organization_id', '=', owner.organization_id!).where('name_ru', '=', name).executeTakeFirst();
     if (existing) continue;

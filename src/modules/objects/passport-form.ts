@@ -5,7 +5,7 @@
  * buttons — add=<group>, remove=<group>.<i> — change the rows without saving. Pure: no I/O.
  */
 import type { FieldError } from '../../errors.ts';
-import { normalizeEmailAddress, normalizeKazakhPhone } from '../accounts/account-requests.schemas.ts';
+import { normalizeEmailAddress, normalizeKazakhPhone } from '../users/contacts.ts';
 import type { ObjectPassport } from './passport.ts';
 import type { OrganizationRef } from './objects.service.ts';
 

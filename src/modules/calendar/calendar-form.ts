@@ -10,7 +10,7 @@
  * (as religious holidays do, Labour Code art. 84). No I/O here.
  */
 import type { FieldError } from '../../errors.ts';
-import type { AddedHoliday, CalendarDataProblem, DayOffTransfer, YearData } from '../calendar/working-days.ts';
+import type { AddedHoliday, CalendarDataProblem, DayOffTransfer, YearData } from './working-days.ts';
 
 export interface CalendarYearForm {
   kurban_ait: string;
