@@ -23,26 +23,19 @@ import { type AuthUser, requirePermission, type RouteAccess } from '../../access
 import { DOCUMENT_KIND_IDS } from '../objects/document-kinds.ts';
 import { LIFECYCLE_STAGES, LIFECYCLE_STEPS, MOVE_IDS } from '../objects/lifecycle.ts';
 import {
-  compareObjectVersions,
   createObject,
   createObjects,
-  DUTY_PAGE_SIZE,
-  DUTY_SOURCES,
-  DUTY_STATUS_FILTERS,
-  type DutyStatusFilter,
-  type DutyView,
   getObject,
-  listDuties,
-  listObjectVersions,
-  MAX_DUTY_PAGE_SIZE,
   type ObjectInput,
   recordLifecycleMove,
   REPORT_DESCRIPTION_MAX,
   reportOutdatedInformation,
   type SavedObject,
   updateObject,
-  type VersionSummary,
 } from '../objects/objects.service.ts';
+import { compareObjectVersions, listObjectVersions, type VersionSummary } from '../objects/versions.service.ts';
+import { DUTY_PAGE_SIZE, listDuties, MAX_DUTY_PAGE_SIZE } from '../objects/duties.service.ts';
+import { DUTY_SOURCES, DUTY_STATUS_FILTERS, type DutyStatusFilter, type DutyView } from '../objects/update-duty.ts';
 import { OBJECT_KINDS } from '../objects/passport.ts';
 import {
   MAX_PAGE_SIZE,

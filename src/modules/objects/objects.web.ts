@@ -11,20 +11,10 @@ import { can } from '../../access/permissions.ts';
 import { conflictDetails, fieldErrors, parseParams, requireUser } from '../../web/route-helpers.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
-import {
-  compareObjectVersions,
-  createObject,
-  DUTY_STATUS_FILTERS,
-  type DutyStatusFilter,
-  findObjectInputErrors,
-  findOrganizationByBin,
-  getObject,
-  listDuties,
-  listDutyOrganizations,
-  type ObjectDetail,
-  UPDATE_DUTY_WORKING_DAYS,
-  updateObject,
-} from './objects.service.ts';
+import { createObject, findObjectInputErrors, findOrganizationByBin, getObject, type ObjectDetail, updateObject } from './objects.service.ts';
+import { compareObjectVersions } from './versions.service.ts';
+import { listDuties, listDutyOrganizations } from './duties.service.ts';
+import { DUTY_STATUS_FILTERS, type DutyStatusFilter, UPDATE_DUTY_WORKING_DAYS } from './update-duty.ts';
 import { textsFor } from './objects.view.ts';
 import {
   applyFormIntent,
