@@ -169,7 +169,7 @@ export interface ObjectDetail {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-export function validationFailed(fields: FieldError[], message = 'invalid input'): AppError {
+function validationFailed(fields: FieldError[], message = 'invalid input'): AppError {
   return new AppError('VALIDATION_FAILED', message, { fields });
 }
 
