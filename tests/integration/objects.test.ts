@@ -7,15 +7,8 @@ import { ensureKnownCalendarYears } from '../../src/modules/calendar/calendar.se
 import { toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
 import { createAppDependencies } from '../../src/deps.ts';
 import { DOCUMENT_KINDS } from '../../src/modules/objects/document-kinds.ts';
-import {
-  createObject,
-  createObjects,
-  dutiesSummaryForHome,
-  getObject,
-  listDuties,
-  recordLifecycleMove,
-  updateObject,
-} from '../../src/modules/objects/objects.service.ts';
+import { createObject, createObjects, getObject, recordLifecycleMove, updateObject } from '../../src/modules/objects/objects.service.ts';
+import { dutiesSummaryForHome, listDuties } from '../../src/modules/objects/duties.service.ts';
 import objectsWeb from '../../src/modules/objects/objects.web.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import { buildServerOptions } from '../../src/server-options.ts';

@@ -11,13 +11,13 @@ import { connectDatabase } from '../../src/db/connection.ts';
 import { makeValidBin } from '../../src/modules/organizations/bin-iin.ts';
 import {
   exportObjectsCsv,
-  RECENT_WINDOW,
   type RegistryFilters,
   type RegistryItem,
   type RegistrySort,
   searchObjects,
   type SearchOptions,
 } from '../../src/modules/registry/registry.service.ts';
+import { RECENT_WINDOW } from '../../src/modules/registry/registry.repository.ts';
 import registryWeb from '../../src/modules/registry/registry.web.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
 import { testConfig } from '../support/app.ts';

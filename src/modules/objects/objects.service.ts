@@ -6,40 +6,21 @@
  * by schemas/object-passport.schema.json through validatePassport), kept whole in a new version on
  * every save; the lifecycle moves of 004 §9–19, checked by the state machine in lifecycle.ts; and
  * the update duty of 003 §9 — the information is brought up to date on the portal no later than
- * 10 working days after it changed in reality or its absence was detected.
- *
- * How the update duty is recorded (update_duties):
- *   - every save records when the information changed (informationChangedOn) and a duty of source
- *     `information_changed` due 10 working days later, fulfilled by the save itself: a record of
- *     timeliness (late when saved after its due day);
- *   - a lifecycle move opens a `lifecycle_move` duty (bring the information and documentation up to
- *     date for the new stage), its description is the move's id;
- *   - a reviewer's report that information is missing or out of date opens a `reviewer_report` duty;
- *   - any save of the passport fulfils every open duty of the object (fulfilled_version): saving is
- *     how the owner brings the information up to date, and a save without changes confirms that the
- *     information on the portal is current.
- * A duty is overdue while open after its due day (Asia/Almaty), as the registry list counts it.
+ * 10 working days after it changed in reality or its absence was detected (update-duty.ts says how
+ * saves, moves and reports record it; duties.service.ts lists the duties, versions.service.ts the
+ * passport's versions).
  *
  * Every use case checks its permission first, then writes its change and its audit event in one
  * transaction, re-checking the object's state under a row lock.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
-import { type AuthUser, can, requirePermission, requireSameOrganization, personName } from '../../access/permissions.ts';
+import { type AuthUser, requirePermission, requireSameOrganization } from '../../access/permissions.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
-import {
-  addWorkingDays,
-  type CalendarData,
-  CalendarYearMissingError,
-  type DeadlineStatus,
-  deadlineStatus,
-  endOfAlmatyDay,
-  toAlmatyDate,
-} from '../calendar/working-days.ts';
-import { acceptedDocumentKinds, latestDocumentStates } from './document-states.ts';
+import { type CalendarData, toAlmatyDate } from '../calendar/working-days.ts';
 import { type DocumentKind, REQUIRED_DOCUMENTS_BY_STATE } from './document-kinds.ts';
 import { type ObjectPageStamp, readObjectPageStamp } from '../../web/page-stamp.ts';
 import {
@@ -51,9 +32,7 @@ import {
   isMoveId,
   isReadOnly,
   lastCommissionedOn,
-  type LifecycleStage,
   type LifecycleState,
-  type LifecycleStep,
   type MoveId,
   type MoveRefusal,
   operationFundingCheck,
@@ -63,18 +42,29 @@ import {
   warrantyEnd,
 } from './lifecycle.ts';
 import { diffPassports, type ObjectPassport, type PassportChange, validatePassport } from './passport.ts';
-import { findObjectRow, type ObjectRow } from './objects.repository.ts';
+import {
+  acceptedDocumentKinds,
+  existingObjectIds,
+  findObjectRow,
+  fulfilOpenDuties,
+  insertDuty,
+  insertLifecycleEvent,
+  insertObjectRow,
+  insertObjectVersion,
+  latestDocumentStates,
+  lifecycleTimeline,
+  listObjectDuties,
+  objectNamesById,
+  type ObjectRow,
+  organizationExists,
+  recordedMoves,
+  setObjectState,
+  type TimelineEntry,
+  updateObjectPassport,
+} from './objects.repository.ts';
+import { changeDay, dueDay, type DutyView, toDutyView } from './update-duty.ts';
 
-/** 003 §9: the portal is updated no later than 10 working days after the information changed. */
-export const UPDATE_DUTY_WORKING_DAYS = 10;
 export const REPORT_DESCRIPTION_MAX = 2000;
-export const DUTY_PAGE_SIZE = 50;
-export const MAX_DUTY_PAGE_SIZE = 200;
-
-export const DUTY_SOURCES = ['information_changed', 'lifecycle_move', 'reviewer_report'] as const;
-export type DutySource = (typeof DUTY_SOURCES)[number];
-export const DUTY_STATUS_FILTERS = ['open', 'overdue', 'fulfilled', 'all'] as const;
-export type DutyStatusFilter = (typeof DUTY_STATUS_FILTERS)[number];
 
 export interface ServiceContext {
   requestId?: string;
@@ -111,13 +101,6 @@ export interface OutdatedReportInput {
   detectedOn: string;
 }
 
-export interface DutyFilters {
-  organizationId?: string | undefined;
-  status: DutyStatusFilter;
-  limit?: number | undefined;
-  cursor?: string | undefined;
-}
-
 export interface SavedObject {
   id: string;
   version: number;
@@ -145,38 +128,6 @@ export interface OrganizationRef {
   nameKk: string;
   nameRu: string;
   nameEn: string | null;
-}
-
-export interface DutyView {
-  id: string;
-  objectId: string;
-  objectName: { kk: string; ru: string };
-  organization: OrganizationRef;
-  source: DutySource;
-  /** For reviewer_report: the reviewer's text; for lifecycle_move: the move's id. */
-  description: string | null;
-  changedOn: string;
-  dueOn: string;
-  openedAt: Date;
-  openedByName: string | null;
-  fulfilledAt: Date | null;
-  fulfilledByName: string | null;
-  fulfilledVersion: number | null;
-  status: 'open' | 'overdue' | 'fulfilled';
-  /** Fulfilled on or before its due day; null while open. */
-  onTime: boolean | null;
-  /** Working days left or overdue; null once fulfilled. */
-  deadline: DeadlineStatus | null;
-}
-
-export interface TimelineEntry {
-  id: string;
-  move: MoveId;
-  from: LifecycleState;
-  to: LifecycleState;
-  occurredOn: string;
-  recordedAt: Date;
-  recordedByName: string | null;
 }
 
 export interface RequiredDocument {
@@ -215,39 +166,6 @@ export interface ObjectDetail {
   integratedObjects: Record<string, { kk: string; ru: string }>;
 }
 
-export interface VersionSummary {
-  version: number;
-  stage: LifecycleStage;
-  step: LifecycleStep | null;
-  informationChangedOn: string;
-  changedAt: Date;
-  changedByName: string | null;
-  /** Number of values changed from the previous version (all of them for version 1). */
-  changeCount: number;
-}
-
-export interface VersionComparison {
-  objectId: string;
-  objectName: { kk: string; ru: string };
-  from: VersionSummary;
-  to: VersionSummary;
-  changes: PassportChange[];
-  organizations: Record<string, OrganizationRef>;
-}
-
-export interface DutyPage {
-  items: DutyView[];
-  nextCursor: string | null;
-}
-
-export interface DutiesSummary {
-  scope: 'organization' | 'all';
-  open: number;
-  overdue: number;
-  /** The open duties due soonest (overdue first). */
-  nearest: DutyView[];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -255,37 +173,14 @@ function validationFailed(fields: FieldError[], message = 'invalid input'): AppE
   return new AppError('VALIDATION_FAILED', message, { fields });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Staff act for their organization; an account without one cannot own objects. */
-function ownOrganization(actor: AuthUser): string {
+export function ownOrganization(actor: AuthUser): string {
   if (!actor.organizationId) throw new AppError('FORBIDDEN', 'staff without an organization');
   return actor.organizationId;
-}
-
-/**
- * The day the information changed (or a move happened, or an absence was detected): a real day,
- * not after today, in a year the working-day calendar knows; with the due day of the duty.
- */
-function changeDay(value: unknown, field: string, today: string, calendar: CalendarData): { ok: true; day: string; dueOn: string } | { ok: false; error: FieldError } {
-  if (typeof value !== 'string' || value.trim() === '') return { ok: false, error: { field, rule: 'required' } };
-  const day = value.trim();
-  if (!isIsoDate(day)) return { ok: false, error: { field, rule: 'date_invalid' } };
-  if (day > today) return { ok: false, error: { field, rule: 'date_in_future', params: { limit: today } } };
-  const dueOn = dueDay(day, calendar);
-  if (typeof dueOn !== 'string') return { ok: false, error: { field, rule: 'calendar_year_missing', params: { year: dueOn.year } } };
-  return { ok: true, day, dueOn };
-}
-
-function dueDay(day: string, calendar: CalendarData): string | { year: number } {
-  try {
-    return addWorkingDays(day, UPDATE_DUTY_WORKING_DAYS, calendar);
-  } catch (error) {
-    if (error instanceof CalendarYearMissingError) return { year: error.year };
-    throw error;
-  }
 }
 
 function prefixed(prefix: string, errors: FieldError[]): FieldError[] {
@@ -309,16 +204,14 @@ async function checkPassport(
 
   const possessor = isRecord(submitted) && isRecord(submitted.possessor) ? submitted.possessor.organization_id : undefined;
   if (typeof possessor === 'string' && UUID.test(possessor)) {
-    const found = await db.selectFrom('organizations').select('id').where('id', '=', possessor).executeTakeFirst();
-    if (!found) errors.push({ field: 'possessor.organization_id', rule: 'unknown_organization' });
+    if (!(await organizationExists(db, possessor))) errors.push({ field: 'possessor.organization_id', rule: 'unknown_organization' });
   }
   const integrations = isRecord(submitted) && Array.isArray(submitted.integrations) ? submitted.integrations : [];
   const referenced = integrations.flatMap((item, index) =>
     isRecord(item) && item.type === 'registered_object' && typeof item.object_id === 'string' && UUID.test(item.object_id) ? [{ index, id: item.object_id.toLowerCase() }] : [],
   );
   if (referenced.length > 0) {
-    const rows = await db.selectFrom('objects').select('id').where('id', 'in', [...new Set(referenced.map((r) => r.id))]).execute();
-    const known = new Set(rows.map((row) => row.id));
+    const known = await existingObjectIds(db, [...new Set(referenced.map((r) => r.id))]);
     for (const { index, id } of referenced) {
       if (objectId !== null && id === objectId) errors.push({ field: `integrations.${index}.object_id`, rule: 'self_reference' });
       else if (!known.has(id)) errors.push({ field: `integrations.${index}.object_id`, rule: 'unknown_object' });
@@ -326,21 +219,6 @@ async function checkPassport(
   }
   if (errors.length > 0 || !result.ok) return { ok: false, errors: prefixed('passport', errors) };
   return { ok: true, passport: result.passport };
-}
-
-/** The columns copied out of the passport for search, sorting and the registry list. */
-function passportColumns(passport: ObjectPassport) {
-  return {
-    passport: JSON.stringify(passport),
-    kind: passport.kind,
-    class: passport.class,
-    name_kk: passport.name.full.kk,
-    name_ru: passport.name.full.ru,
-    short_name_kk: passport.name.short?.kk ?? null,
-    short_name_ru: passport.name.short?.ru ?? null,
-    purpose_kk: passport.purpose.kk,
-    purpose_ru: passport.purpose.ru,
-  };
 }
 
 /** A change as the audit log keeps it: an absent value is null. */
@@ -360,17 +238,6 @@ export async function loadVisibleObject(db: Executor, actor: AuthUser, id: strin
   return row;
 }
 
-async function recordedMoves(db: Executor, objectId: string): Promise<Array<RecordedMove & { to_stage: string }>> {
-  const rows = await db
-    .selectFrom('lifecycle_events')
-    .select(['move', 'occurred_on', 'to_stage'])
-    .where('object_id', '=', objectId)
-    .orderBy('occurred_on')
-    .orderBy('recorded_at')
-    .execute();
-  return rows.filter((row) => isMoveId(row.move)).map((row) => ({ move: row.move as MoveId, occurredOn: row.occurred_on, to_stage: row.to_stage }));
-}
-
 /**
  * The day the current stage began, for the documents a move needs (lifecycle.ts MoveContext): a
  * development produces its own acts, so only documents placed since it started count; in creation
@@ -382,113 +249,10 @@ function stageStartDay(state: LifecycleState, moves: ReadonlyArray<RecordedMove>
   return starts.length === 0 ? null : starts.reduce((latest, day) => (day > latest ? day : latest));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Duties
-
-const dutyColumns = [
-  'd.id',
-  'd.object_id',
-  'd.source',
-  'd.description',
-  'd.changed_on',
-  'd.due_on',
-  'd.opened_at',
-  'd.fulfilled_at',
-  'd.fulfilled_version',
-  'o.name_kk as object_name_kk',
-  'o.name_ru as object_name_ru',
-  'g.id as organization_id',
-  'g.bin as organization_bin',
-  'g.name_kk as organization_name_kk',
-  'g.name_ru as organization_name_ru',
-  'g.name_en as organization_name_en',
-  'ou.surname as opened_surname',
-  'ou.given_name as opened_given_name',
-  'ou.patronymic as opened_patronymic',
-  'fu.surname as fulfilled_surname',
-  'fu.given_name as fulfilled_given_name',
-  'fu.patronymic as fulfilled_patronymic',
-] as const;
-
-function dutyQuery(db: Executor) {
-  return db
-    .selectFrom('update_duties as d')
-    .innerJoin('objects as o', 'o.id', 'd.object_id')
-    .innerJoin('organizations as g', 'g.id', 'd.organization_id')
-    .leftJoin('users as ou', 'ou.id', 'd.opened_by')
-    .leftJoin('users as fu', 'fu.id', 'd.fulfilled_by')
-    .select(dutyColumns);
-}
-
-type DutyRow = Awaited<ReturnType<ReturnType<typeof dutyQuery>['execute']>>[number];
-
-function toDutyView(row: DutyRow, now: Date, calendar: CalendarData): DutyView {
-  const today = toAlmatyDate(now);
-  const fulfilled = row.fulfilled_at !== null;
-  return {
-    id: row.id,
-    objectId: row.object_id,
-    objectName: { kk: row.object_name_kk, ru: row.object_name_ru },
-    organization: { id: row.organization_id, bin: row.organization_bin, nameKk: row.organization_name_kk, nameRu: row.organization_name_ru, nameEn: row.organization_name_en },
-    source: row.source,
-    description: row.description,
-    changedOn: row.changed_on,
-    dueOn: row.due_on,
-    openedAt: row.opened_at,
-    openedByName: personName({ surname: row.opened_surname, given_name: row.opened_given_name, patronymic: row.opened_patronymic }),
-    fulfilledAt: row.fulfilled_at,
-    fulfilledByName: personName({ surname: row.fulfilled_surname, given_name: row.fulfilled_given_name, patronymic: row.fulfilled_patronymic }),
-    fulfilledVersion: row.fulfilled_version,
-    status: fulfilled ? 'fulfilled' : row.due_on < today ? 'overdue' : 'open',
-    onTime: row.fulfilled_at === null ? null : toAlmatyDate(row.fulfilled_at) <= row.due_on,
-    deadline: fulfilled ? null : deadlineStatus(now, endOfAlmatyDay(row.due_on), calendar),
-  };
-}
-
-/**
- * One update-duty row (003 §9). A save records its own duty already fulfilled (a record of
- * timeliness); a lifecycle move or a reviewer report opens one that the next save fulfils.
- */
-async function insertDuty(
-  trx: Transaction<Database>,
-  values: {
-    objectId: string;
-    organizationId: string;
-    source: 'information_changed' | 'lifecycle_move' | 'reviewer_report';
-    description: string | null;
-    changedOn: string;
-    dueOn: string;
-    actor: AuthUser;
-    now: Date;
-    /** The version whose save fulfils the duty at once; absent for an open duty. */
-    fulfilledVersion?: number;
-  },
-): Promise<string> {
-  const fulfilled = values.fulfilledVersion !== undefined;
-  const row = await trx
-    .insertInto('update_duties')
-    .values({
-      object_id: values.objectId,
-      organization_id: values.organizationId,
-      source: values.source,
-      description: values.description,
-      changed_on: values.changedOn,
-      due_on: values.dueOn,
-      opened_at: values.now,
-      opened_by: values.actor.id,
-      fulfilled_at: fulfilled ? values.now : null,
-      fulfilled_by: fulfilled ? values.actor.id : null,
-      fulfilled_version: values.fulfilledVersion ?? null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
 /** The information_changed duty of a save: due 10 working days after the change, fulfilled by the save. */
 function recordSaveDuty(
   trx: Transaction<Database>,
-  values: { objectId: string; organizationId: string; changedOn: string; dueOn: string; version: number; actor: AuthUser; now: Date },
+  values: { objectId: string; organizationId: string; changedOn: string; dueOn: string; version: number; actorId: string; now: Date },
 ): Promise<string> {
   return insertDuty(trx, { ...values, source: 'information_changed', description: null, fulfilledVersion: values.version });
 }
@@ -517,44 +281,14 @@ async function checkObjectInput(
 
 async function insertObject(trx: Transaction<Database>, actor: AuthUser, organizationId: string, checked: CheckedObject, now: Date, requestId: string | undefined): Promise<SavedObject> {
   const state = INITIAL_STATE;
-  const object = await trx
-    .insertInto('objects')
-    .values({
-      ...passportColumns(checked.passport),
-      organization_id: organizationId,
-      version: 1,
-      stage: state.stage,
-      step: state.step,
-      commissioned_on: null,
-      terminated_on: null,
-      account_code: null,
-      created_at: now,
-      created_by: actor.id,
-      updated_at: now,
-      updated_by: actor.id,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('object_versions')
-    .values({
-      object_id: object.id,
-      version: 1,
-      passport: JSON.stringify(checked.passport),
-      stage: state.stage,
-      step: state.step,
-      information_changed_on: checked.changedOn,
-      changed_at: now,
-      changed_by: actor.id,
-      note: null,
-    })
-    .execute();
-  const dutyId = await recordSaveDuty(trx, { objectId: object.id, organizationId, changedOn: checked.changedOn, dueOn: checked.dueOn, version: 1, actor, now });
+  const objectId = await insertObjectRow(trx, { passport: checked.passport, organizationId, state, actorId: actor.id, now });
+  await insertObjectVersion(trx, { objectId, version: 1, passport: checked.passport, state, informationChangedOn: checked.changedOn, actorId: actor.id, now });
+  const dutyId = await recordSaveDuty(trx, { objectId, organizationId, changedOn: checked.changedOn, dueOn: checked.dueOn, version: 1, actorId: actor.id, now });
   const onTime = toAlmatyDate(now) <= checked.dueOn;
   await recordAuditEvent(trx, {
     actor: userActor(actor),
     entityType: 'object',
-    entityId: object.id,
+    entityId: objectId,
     action: 'object.created',
     after: {
       version: 1,
@@ -566,7 +300,7 @@ async function insertObject(trx: Transaction<Database>, actor: AuthUser, organiz
     },
     requestId,
   });
-  return { id: object.id, version: 1, dueOn: checked.dueOn, onTime };
+  return { id: objectId, version: 1, dueOn: checked.dueOn, onTime };
 }
 
 /**
@@ -666,33 +400,10 @@ export async function updateObject(db: Kysely<Database>, actor: AuthUser | null 
     }
     const version = row.version + 1;
     const changes = diffPassports(row.passport, passport);
-    await trx
-      .updateTable('objects')
-      .set({ ...passportColumns(passport), version, updated_at: now, updated_by: actor.id })
-      .where('id', '=', row.id)
-      .execute();
-    await trx
-      .insertInto('object_versions')
-      .values({
-        object_id: row.id,
-        version,
-        passport: JSON.stringify(passport),
-        stage: row.stage,
-        step: row.step,
-        information_changed_on: changedOn,
-        changed_at: now,
-        changed_by: actor.id,
-        note: null,
-      })
-      .execute();
-    const fulfilled = await trx
-      .updateTable('update_duties')
-      .set({ fulfilled_at: now, fulfilled_by: actor.id, fulfilled_version: version })
-      .where('object_id', '=', row.id)
-      .where('fulfilled_at', 'is', null)
-      .returning(['id', 'source', 'due_on'])
-      .execute();
-    const dutyId = await recordSaveDuty(trx, { objectId: row.id, organizationId: row.organization_id, changedOn, dueOn, version, actor, now });
+    await updateObjectPassport(trx, row.id, { passport, version, actorId: actor.id, now });
+    await insertObjectVersion(trx, { objectId: row.id, version, passport, state: row, informationChangedOn: changedOn, actorId: actor.id, now });
+    const fulfilled = await fulfilOpenDuties(trx, row.id, { version, actorId: actor.id, now });
+    const dutyId = await recordSaveDuty(trx, { objectId: row.id, organizationId: row.organization_id, changedOn, dueOn, version, actorId: actor.id, now });
     const today = toAlmatyDate(now);
     const onTime = today <= dueOn;
     const diff = auditChanges(changes);
@@ -707,7 +418,7 @@ export async function updateObject(db: Kysely<Database>, actor: AuthUser | null 
         values: diff.after,
         informationChangedOn: changedOn,
         duty: { id: dutyId, source: 'information_changed', changedOn, dueOn, onTime },
-        fulfilledDuties: fulfilled.map((duty) => ({ id: duty.id, source: duty.source, dueOn: duty.due_on, onTime: today <= duty.due_on })),
+        fulfilledDuties: fulfilled.map((duty) => ({ id: duty.id, source: duty.source, dueOn: duty.dueOn, onTime: today <= duty.dueOn })),
       },
       requestId: ctx.requestId,
     });
@@ -765,34 +476,15 @@ export async function recordLifecycleMove(db: Kysely<Database>, actor: AuthUser 
     if (!check.ok || typeof due !== 'string') throw validationFailed(errors, 'move refused');
     const next = check.next;
 
-    await trx
-      .updateTable('objects')
-      .set({
-        stage: next.stage,
-        step: next.step,
-        ...(move === 'commission' ? { commissioned_on: occurredOn } : {}),
-        ...(move === 'terminate' ? { terminated_on: occurredOn } : {}),
-        updated_at: now,
-        updated_by: actor.id,
-      })
-      .where('id', '=', row.id)
-      .execute();
-    const event = await trx
-      .insertInto('lifecycle_events')
-      .values({
-        object_id: row.id,
-        move,
-        from_stage: state.stage,
-        from_step: state.step,
-        to_stage: next.stage,
-        to_step: next.step,
-        occurred_on: occurredOn,
-        recorded_at: now,
-        recorded_by: actor.id,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const duty = { id: await insertDuty(trx, { objectId: row.id, organizationId: row.organization_id, source: 'lifecycle_move', description: move, changedOn: occurredOn, dueOn: due, actor, now }) };
+    await setObjectState(trx, row.id, {
+      state: next,
+      ...(move === 'commission' ? { commissionedOn: occurredOn } : {}),
+      ...(move === 'terminate' ? { terminatedOn: occurredOn } : {}),
+      actorId: actor.id,
+      now,
+    });
+    const eventId = await insertLifecycleEvent(trx, { objectId: row.id, move, from: state, to: next, occurredOn, actorId: actor.id, now });
+    const duty = { id: await insertDuty(trx, { objectId: row.id, organizationId: row.organization_id, source: 'lifecycle_move', description: move, changedOn: occurredOn, dueOn: due, actorId: actor.id, now }) };
     await recordAuditEvent(trx, {
       actor: userActor(actor),
       entityType: 'object',
@@ -802,7 +494,7 @@ export async function recordLifecycleMove(db: Kysely<Database>, actor: AuthUser 
       after: {
         move,
         occurredOn,
-        eventId: event.id,
+        eventId,
         stage: next.stage,
         step: next.step,
         commissionedOn: move === 'commission' ? occurredOn : row.commissioned_on,
@@ -846,7 +538,7 @@ export async function reportOutdatedInformation(
   return db.transaction().execute(async (trx) => {
     const row = await loadVisibleObject(trx, actor, id, { lock: true });
     if (isReadOnly(stateOf(row))) throw new AppError('CONFLICT', 'the object was terminated', { reason: 'object_terminated' });
-    const duty = { id: await insertDuty(trx, { objectId: row.id, organizationId: row.organization_id, source: 'reviewer_report', description, changedOn: day.day, dueOn: day.dueOn, actor, now }) };
+    const duty = { id: await insertDuty(trx, { objectId: row.id, organizationId: row.organization_id, source: 'reviewer_report', description, changedOn: day.day, dueOn: day.dueOn, actorId: actor.id, now }) };
     await recordAuditEvent(trx, {
       actor: userActor(actor),
       entityType: 'object',
@@ -905,27 +597,10 @@ export async function getObject(db: Kysely<Database>, actor: AuthUser | null | u
   const state = stateOf(row);
   const passport = row.passport as ObjectPassport;
 
-  const events = await db
-    .selectFrom('lifecycle_events as e')
-    .leftJoin('users as u', 'u.id', 'e.recorded_by')
-    .select(['e.id', 'e.move', 'e.from_stage', 'e.from_step', 'e.to_stage', 'e.to_step', 'e.occurred_on', 'e.recorded_at', 'u.surname', 'u.given_name', 'u.patronymic'])
-    .where('e.object_id', '=', row.id)
-    .orderBy('e.occurred_on')
-    .orderBy('e.recorded_at')
-    .execute();
-  const timeline: TimelineEntry[] = events.map((event) => ({
-    id: event.id,
-    move: event.move as MoveId,
-    from: stateOf({ stage: event.from_stage, step: event.from_step }),
-    to: stateOf({ stage: event.to_stage, step: event.to_step }),
-    occurredOn: event.occurred_on,
-    recordedAt: event.recorded_at,
-    recordedByName: personName(event),
-  }));
+  const timeline = await lifecycleTimeline(db, row.id);
   const moves: RecordedMove[] = timeline.filter((entry) => isMoveId(entry.move)).map((entry) => ({ move: entry.move, occurredOn: entry.occurredOn }));
 
-  const dutyRows = await dutyQuery(db).where('d.object_id', '=', row.id).orderBy('d.due_on').orderBy('d.opened_at').execute();
-  const duties = dutyRows.map((duty) => toDutyView(duty, now, calendar));
+  const duties = (await listObjectDuties(db, row.id)).map((duty) => toDutyView(duty, now, calendar));
 
   const accepted = await acceptedDocumentKinds(db, row.id, null);
   const latest = await latestDocumentStates(db, row.id);
@@ -940,10 +615,8 @@ export async function getObject(db: Kysely<Database>, actor: AuthUser | null | u
   const integrationIds = (passport.integrations ?? []).flatMap((item) => (item.type === 'registered_object' ? [item.object_id] : []));
   let integratedObjects: Record<string, { kk: string; ru: string }> = {};
   if (integrationIds.length > 0) {
-    let query = db.selectFrom('objects').select(['id', 'name_kk', 'name_ru']).where('id', 'in', integrationIds);
     // Staff see the names of their own organization's objects only.
-    if (actor.role === 'staff') query = query.where('organization_id', '=', ownOrganization(actor));
-    integratedObjects = Object.fromEntries((await query.execute()).map((o) => [o.id, { kk: o.name_kk, ru: o.name_ru }]));
+    integratedObjects = await objectNamesById(db, integrationIds, actor.role === 'staff' ? ownOrganization(actor) : null);
   }
   const organizations = await organizationsById(db, [row.organization_id, ...referencedOrganizationIds(passport)]);
 
@@ -979,155 +652,4 @@ export async function findOrganizationByBin(db: Kysely<Database>, actor: AuthUse
   requirePermission(actor, 'objects.edit');
   const row = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).where('bin', '=', bin).executeTakeFirst();
   return row ? { id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en } : null;
-}
-
-async function versionRows(db: Executor, objectId: string) {
-  return db
-    .selectFrom('object_versions as v')
-    .leftJoin('users as u', 'u.id', 'v.changed_by')
-    .select(['v.version', 'v.passport', 'v.stage', 'v.step', 'v.information_changed_on', 'v.changed_at', 'u.surname', 'u.given_name', 'u.patronymic'])
-    .where('v.object_id', '=', objectId)
-    .orderBy('v.version')
-    .execute();
-}
-
-type VersionRow = Awaited<ReturnType<typeof versionRows>>[number];
-
-function toVersionSummary(row: VersionRow, previous: VersionRow | undefined): VersionSummary {
-  return {
-    version: row.version,
-    stage: row.stage as LifecycleStage,
-    step: row.step as LifecycleStep | null,
-    informationChangedOn: row.information_changed_on,
-    changedAt: row.changed_at,
-    changedByName: personName(row),
-    changeCount: diffPassports(previous?.passport, row.passport).length,
-  };
-}
-
-/** Every saved version of the object's passport, the latest first. */
-export async function listObjectVersions(db: Kysely<Database>, actor: AuthUser | null | undefined, id: string): Promise<VersionSummary[]> {
-  requirePermission(actor, 'objects.read');
-  const row = await loadVisibleObject(db, actor, id);
-  const rows = await versionRows(db, row.id);
-  return rows.map((version, index) => toVersionSummary(version, rows[index - 1])).reverse();
-}
-
-/** The field-by-field changes from version `from` to version `to` (diffPassports). NOT_FOUND for a version that does not exist. */
-export async function compareObjectVersions(db: Kysely<Database>, actor: AuthUser | null | undefined, id: string, from: number, to: number): Promise<VersionComparison> {
-  requirePermission(actor, 'objects.read');
-  const row = await loadVisibleObject(db, actor, id);
-  const rows = await versionRows(db, row.id);
-  const index = (version: number) => rows.findIndex((candidate) => candidate.version === version);
-  const fromIndex = index(from);
-  const toIndex = index(to);
-  if (fromIndex === -1 || toIndex === -1) throw new AppError('NOT_FOUND');
-  const before = rows[fromIndex]!;
-  const after = rows[toIndex]!;
-  return {
-    objectId: row.id,
-    objectName: { kk: row.name_kk, ru: row.name_ru },
-    from: toVersionSummary(before, rows[fromIndex - 1]),
-    to: toVersionSummary(after, rows[toIndex - 1]),
-    changes: diffPassports(before.passport, after.passport),
-    organizations: await organizationsById(db, [...referencedOrganizationIds(before.passport), ...referencedOrganizationIds(after.passport)]),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Listing duties
-
-interface DutyCursor {
-  dueOn: string;
-  id: string;
-}
-
-function encodeDutyCursor(cursor: DutyCursor): string {
-  return Buffer.from(JSON.stringify({ d: cursor.dueOn, i: cursor.id })).toString('base64url');
-}
-
-function decodeDutyCursor(raw: string): DutyCursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw new AppError('BAD_REQUEST', 'malformed cursor');
-  }
-  const { d, i } = (isRecord(parsed) ? parsed : {}) as Record<string, unknown>;
-  if (typeof d !== 'string' || !isIsoDate(d) || typeof i !== 'string' || !UUID.test(i)) throw new AppError('BAD_REQUEST', 'malformed cursor');
-  return { dueOn: d, id: i };
-}
-
-/** Whose duties the actor sees: staff their organization's, duties.read_all everyone's (optionally one organization's). */
-function dutyScope(actor: AuthUser, organizationId: string | undefined): string | null {
-  if (can(actor, 'duties.read_all')) {
-    if (organizationId !== undefined && !UUID.test(organizationId)) throw new AppError('BAD_REQUEST', 'organizationId must be a UUID');
-    return organizationId ?? null;
-  }
-  if (actor.role !== 'staff') throw new AppError('FORBIDDEN', 'permission duties.read_all required');
-  const own = ownOrganization(actor);
-  if (organizationId !== undefined) requireSameOrganization(actor, organizationId);
-  return own;
-}
-
-/**
- * Update duties, keyset-paginated: open and overdue ones by due day, soonest first; fulfilled
- * ones and "all" by due day, latest first. Staff see their organization's; reviewers, auditors and
- * administrators (duties.read_all) everyone's, or one organization's.
- */
-export async function listDuties(db: Kysely<Database>, actor: AuthUser | null | undefined, filters: DutyFilters, ctx: ServiceContext = {}): Promise<DutyPage> {
-  requirePermission(actor, 'objects.read');
-  if (!(DUTY_STATUS_FILTERS as readonly string[]).includes(filters.status)) throw new AppError('BAD_REQUEST', 'unknown status');
-  const limit = filters.limit ?? DUTY_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DUTY_PAGE_SIZE) throw new AppError('BAD_REQUEST', `limit must be 1 to ${MAX_DUTY_PAGE_SIZE}`);
-  const organizationId = dutyScope(actor, filters.organizationId);
-  const now = ctx.now ?? new Date();
-  const today = toAlmatyDate(now);
-  const ascending = filters.status === 'open' || filters.status === 'overdue';
-
-  let query = dutyQuery(db);
-  if (organizationId !== null) query = query.where('d.organization_id', '=', organizationId);
-  if (filters.status === 'open') query = query.where('d.fulfilled_at', 'is', null);
-  if (filters.status === 'overdue') query = query.where('d.fulfilled_at', 'is', null).where('d.due_on', '<', today);
-  if (filters.status === 'fulfilled') query = query.where('d.fulfilled_at', 'is not', null);
-  if (filters.cursor) {
-    const cursor = decodeDutyCursor(filters.cursor);
-    query = query.where(sql<boolean>`(d.due_on, d.id) ${sql.raw(ascending ? '>' : '<')} (${cursor.dueOn}::date, ${cursor.id}::uuid)`);
-  }
-  const direction = ascending ? 'asc' : 'desc';
-  const rows = await query.orderBy('d.due_on', direction).orderBy('d.id', direction).limit(limit + 1).execute();
-  const calendar = await loadCalendarData(db);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((row) => toDutyView(row, now, calendar)),
-    nextCursor: rows.length > limit && last ? encodeDutyCursor({ dueOn: last.due_on, id: last.id }) : null,
-  };
-}
-
-/** Organizations a duties.read_all reader may filter the duties by. */
-export async function listDutyOrganizations(db: Kysely<Database>, actor: AuthUser | null | undefined): Promise<OrganizationRef[]> {
-  requirePermission(actor, 'duties.read_all');
-  const rows = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).orderBy('name_ru').orderBy('id').execute();
-  return rows.map((row) => ({ id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en }));
-}
-
-/**
- * For the home page: how many duties are open and overdue, and the few due soonest — the staff
- * member's organization's, or everyone's for duties.read_all. Null for a role that sees no duties.
- */
-export async function dutiesSummaryForHome(db: Kysely<Database>, actor: AuthUser | null | undefined, ctx: ServiceContext & { nearest?: number } = {}): Promise<DutiesSummary | null> {
-  if (!actor || !can(actor, 'objects.read')) return null;
-  const readsAll = can(actor, 'duties.read_all');
-  if (!readsAll && (actor.role !== 'staff' || !actor.organizationId)) return null;
-  const now = ctx.now ?? new Date();
-  const today = toAlmatyDate(now);
-  let counts = db
-    .selectFrom('update_duties')
-    .select([sql<number>`count(*)::int`.as('open'), sql<number>`(count(*) FILTER (WHERE due_on < ${today}::date))::int`.as('overdue')])
-    .where('fulfilled_at', 'is', null);
-  if (!readsAll) counts = counts.where('organization_id', '=', actor.organizationId!);
-  const { open, overdue } = await counts.executeTakeFirstOrThrow();
-  const nearest = await listDuties(db, actor, { status: 'open', limit: ctx.nearest ?? 5 }, { now });
-  return { scope: readsAll ? 'all' : 'organization', open, overdue, nearest: nearest.items };
 }

@@ -7,9 +7,18 @@ import type { FastifyRequest } from 'fastify';
 import type { Language } from '../../config.ts';
 import type { FieldError } from '../../errors.ts';
 import { dayFormat, numberFormatOf } from '../../web/i18n.ts';
-import type { OrganizationRef } from './objects.service.ts';
-import { diffPassports } from './passport.ts';
-import { COUNT_FIELDS, DATE_KEYS, isGroup, type PassportForm } from './passport-form.ts';
+import type { ObjectDetail, OrganizationRef } from './objects.service.ts';
+import {
+  diffPassports,
+  FUNDING_SOURCES,
+  ICT_SERVICE_TYPES,
+  INFRASTRUCTURE_SUBKINDS,
+  OBJECT_KINDS,
+  OFF_PLATFORM_GROUNDS,
+  PLACEMENT_TYPES,
+} from './passport.ts';
+import { COUNT_FIELDS, DATE_KEYS, FORM_GROUPS, isGroup, type PassportForm } from './passport-form.ts';
+import { UPDATE_DUTY_WORKING_DAYS } from './update-duty.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Texts: labels, values, messages
@@ -188,4 +197,34 @@ export function passportSections(passport: unknown): Array<{ id: string; rows: A
     id: section.id,
     rows: leaves.filter((leaf) => (section.fields as readonly string[]).includes(leaf.path.split('.')[0]!)).map((leaf) => ({ path: leaf.path, value: leaf.after })),
   }));
+}
+
+export interface PassportFormOptions {
+  /** The object edited; absent for a new one. */
+  object?: ObjectDetail;
+  errors?: FieldError[];
+  /** Someone else saved since the version this form was opened on (409). */
+  conflict?: { baseVersion: number; currentVersion: number; changedFields: string[] };
+}
+
+/** What the passport form's template shows: the values as typed, their errors, and the choices of each list. */
+export function passportFormModel(request: FastifyRequest, form: PassportForm, options: PassportFormOptions = {}) {
+  return {
+    ...textsFor(request, form),
+    values: form.values,
+    counts: form.counts,
+    groups: FORM_GROUPS,
+    errors: options.errors ?? [],
+    object: options.object ?? null,
+    conflict: options.conflict ?? null,
+    action: options.object ? `/objects/${options.object.id}` : '/objects',
+    owner: options.object?.organization ?? null,
+    kinds: OBJECT_KINDS,
+    subkinds: INFRASTRUCTURE_SUBKINDS,
+    serviceTypes: ICT_SERVICE_TYPES,
+    placementTypes: PLACEMENT_TYPES,
+    grounds: OFF_PLATFORM_GROUNDS,
+    fundingSources: FUNDING_SOURCES,
+    workingDays: UPDATE_DUTY_WORKING_DAYS,
+  };
 }

@@ -5,47 +5,29 @@
  * nothing here writes to the database.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { FieldError } from '../../errors.ts';
 import { can } from '../../access/permissions.ts';
 import { conflictDetails, fieldErrors, parseParams, requireUser } from '../../web/route-helpers.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
-import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
-import {
-  compareObjectVersions,
-  createObject,
-  DUTY_STATUS_FILTERS,
-  type DutyStatusFilter,
-  findObjectInputErrors,
-  findOrganizationByBin,
-  getObject,
-  listDuties,
-  listDutyOrganizations,
-  type ObjectDetail,
-  UPDATE_DUTY_WORKING_DAYS,
-  updateObject,
-} from './objects.service.ts';
-import { textsFor } from './objects.view.ts';
+import { createObject, findObjectInputErrors, findOrganizationByBin, getObject, updateObject } from './objects.service.ts';
+import { compareObjectVersions } from './versions.service.ts';
+import { listDuties, listDutyOrganizations } from './duties.service.ts';
+import { DUTY_STATUS_FILTERS, type DutyStatusFilter, UPDATE_DUTY_WORKING_DAYS } from './update-duty.ts';
+import { type PassportFormOptions, passportFormModel, textsFor } from './objects.view.ts';
+import { dutiesQuerySchema, objectIdParams, versionComparisonParams } from './objects.schemas.ts';
 import {
   applyFormIntent,
   emptyPassportForm,
   firstPerField,
-  FORM_GROUPS,
   formFromPassport,
   onFormFields,
   type PassportForm,
   passportFromForm,
+  POSSESSOR_BIN_FIELD,
+  possessorBin,
   readPassportForm,
   withoutEmptyOptionalRows,
 } from './passport-form.ts';
-import {
-  FUNDING_SOURCES,
-  ICT_SERVICE_TYPES,
-  INFRASTRUCTURE_SUBKINDS,
-  OBJECT_KINDS,
-  OFF_PLATFORM_GROUNDS,
-  PLACEMENT_TYPES,
-} from './passport.ts';
 
 const views = '/modules/objects/views';
 const read = { access: { permission: 'objects.read' } } as const;
@@ -53,25 +35,12 @@ const edit = { access: { permission: 'objects.edit' } } as const;
 
 /** The possessor typed as a BIN: the registered organization's id, or the field error. */
 async function resolvePossessor(request: FastifyRequest, form: PassportForm): Promise<{ id: string | null; errors: FieldError[] }> {
-  const field = 'passport.possessor.bin';
-  const raw = (form.values[field] ?? '').trim();
-  if (raw === '') return { id: null, errors: [] };
-  const errors: FieldError[] = [];
-  if ((form.values['passport.possessor.name'] ?? '').trim() !== '') errors.push({ field: 'passport.possessor.name', rule: 'possessor_one_of' });
-  const bin = validateBin(normalizeBinInput(raw));
-  if (!bin.ok) return { id: null, errors: [...errors, { field, rule: 'bin_invalid' }] };
-  const organization = await findOrganizationByBin(request.server.deps.db, request.user, bin.value);
-  if (!organization) return { id: null, errors: [...errors, { field, rule: 'unknown_organization' }] };
-  return { id: organization.id, errors };
+  const typed = possessorBin(form);
+  if (typed.bin === null) return { id: null, errors: typed.errors };
+  const organization = await findOrganizationByBin(request.server.deps.db, request.user, typed.bin);
+  if (!organization) return { id: null, errors: [...typed.errors, { field: POSSESSOR_BIN_FIELD, rule: 'unknown_organization' }] };
+  return { id: organization.id, errors: typed.errors };
 }
-
-const idParams = z.object({ id: z.guid() });
-const versionParams = z.object({ id: z.guid(), from: z.coerce.number().int().min(1).max(1_000_000), to: z.coerce.number().int().min(1).max(1_000_000) });
-const dutiesQuery = z.object({
-  status: z.enum(DUTY_STATUS_FILTERS).catch('open'),
-  organization: z.guid().optional().catch(undefined),
-  cursor: z.string().max(500).optional().catch(undefined),
-});
 
 function today(): string {
   return toAlmatyDate(new Date());
@@ -80,31 +49,8 @@ function today(): string {
 export default async function objectsWeb(fastify: FastifyInstance): Promise<void> {
   const { db } = fastify.deps;
 
-  function renderForm(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    form: PassportForm,
-    options: { object?: ObjectDetail; errors?: FieldError[]; conflict?: { baseVersion: number; currentVersion: number; changedFields: string[] } } = {},
-  ): FastifyReply {
-    const texts = textsFor(request, form);
-    return reply.render(`${views}/form`, {
-      ...texts,
-      values: form.values,
-      counts: form.counts,
-      groups: FORM_GROUPS,
-      errors: options.errors ?? [],
-      object: options.object ?? null,
-      conflict: options.conflict ?? null,
-      action: options.object ? `/objects/${options.object.id}` : '/objects',
-      owner: options.object?.organization ?? null,
-      kinds: OBJECT_KINDS,
-      subkinds: INFRASTRUCTURE_SUBKINDS,
-      serviceTypes: ICT_SERVICE_TYPES,
-      placementTypes: PLACEMENT_TYPES,
-      grounds: OFF_PLATFORM_GROUNDS,
-      fundingSources: FUNDING_SOURCES,
-      workingDays: UPDATE_DUTY_WORKING_DAYS,
-    });
+  function renderForm(request: FastifyRequest, reply: FastifyReply, form: PassportForm, options: PassportFormOptions = {}): FastifyReply {
+    return reply.render(`${views}/form`, passportFormModel(request, form, options));
   }
 
   /** The possessor's errors together with every other error the service finds in the form. */
@@ -138,7 +84,7 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
   });
 
   fastify.get('/objects/:id/edit', { config: edit }, async (request, reply) => {
-    const { id } = parseParams(idParams, request.params);
+    const { id } = parseParams(objectIdParams, request.params);
     const object = await getObject(db, request.user, id);
     if (object.readOnly) {
       request.session.flash = 'objects.flash.read_only';
@@ -148,7 +94,7 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
   });
 
   fastify.post('/objects/:id', { config: edit }, async (request, reply) => {
-    const { id } = parseParams(idParams, request.params);
+    const { id } = parseParams(objectIdParams, request.params);
     const object = await getObject(db, request.user, id);
     const { form: typed, intent } = readPassportForm(request.body);
     if (intent.kind !== 'save') return renderForm(request, reply, applyFormIntent(typed, intent), { object });
@@ -186,13 +132,13 @@ export default async function objectsWeb(fastify: FastifyInstance): Promise<void
   });
 
   fastify.get('/objects/:id/versions/:from/:to', { config: read }, async (request, reply) => {
-    const { id, from, to } = parseParams(versionParams, request.params);
+    const { id, from, to } = parseParams(versionComparisonParams, request.params);
     const comparison = await compareObjectVersions(db, request.user, id, from, to);
     return reply.render(`${views}/diff`, { ...textsFor(request), comparison });
   });
 
   fastify.get('/duties', { config: read }, async (request, reply) => {
-    const query = dutiesQuery.parse(request.query ?? {});
+    const query = dutiesQuerySchema.parse(request.query ?? {});
     const actor = requireUser(request);
     const readsAll = can(actor, 'duties.read_all');
     const page = await listDuties(db, actor, { status: query.status, organizationId: readsAll ? query.organization : undefined, cursor: query.cursor });

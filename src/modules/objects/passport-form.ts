@@ -6,6 +6,7 @@
  */
 import type { FieldError } from '../../errors.ts';
 import { normalizeEmailAddress, normalizeKazakhPhone } from '../users/contacts.ts';
+import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
 import type { ObjectPassport } from './passport.ts';
 import type { OrganizationRef } from './objects.service.ts';
 
@@ -228,6 +229,22 @@ export function formFromPassport(passport: ObjectPassport, organizations: Record
   return form;
 }
 
+export const POSSESSOR_BIN_FIELD = 'passport.possessor.bin';
+
+/**
+ * The BIN typed for the possessor (003 §4.1), checked: null when none was typed or it is not a
+ * valid BIN; a name typed as well is an error of its own. Whether an organization is registered
+ * with it is for the caller to look up.
+ */
+export function possessorBin(form: PassportForm): { bin: string | null; errors: FieldError[] } {
+  const raw = (form.values[POSSESSOR_BIN_FIELD] ?? '').trim();
+  if (raw === '') return { bin: null, errors: [] };
+  const errors: FieldError[] = [];
+  if ((form.values['passport.possessor.name'] ?? '').trim() !== '') errors.push({ field: 'passport.possessor.name', rule: 'possessor_one_of' });
+  const bin = validateBin(normalizeBinInput(raw));
+  if (!bin.ok) return { bin: null, errors: [...errors, { field: POSSESSOR_BIN_FIELD, rule: 'bin_invalid' }] };
+  return { bin: bin.value, errors };
+}
 
 /** The service names the possessor by organization id; the form by BIN. */
 export function onFormFields(errors: FieldError[]): FieldError[] {

@@ -1,44 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { Language } from '../../config.ts';
-import { translator } from '../../web/i18n.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { LIFECYCLE_STAGES } from '../objects/lifecycle.ts';
 import { OBJECT_KINDS } from '../objects/passport.ts';
-import {
-  exportObjectsCsv,
-  findRegistryOrganization,
-  OBJECT_CLASSES,
-  REGISTRY_SORTS,
-  REVIEW_STATUSES,
-  reviewStatusLabel,
-  searchObjects,
-} from './registry.service.ts';
+import { exportObjectsCsv, findRegistryOrganization, OBJECT_CLASSES, REGISTRY_SORTS, REVIEW_STATUSES, searchObjects } from './registry.service.ts';
+import { labelsFor } from './registry.view.ts';
 import { REGISTRY_PAGE_SIZE, registryQuerySchema, registryQueryString, toFilters } from './registry.schemas.ts';
 
 const views = '/modules/registry/views';
 const read = { access: { permission: 'objects.read' } } as const;
-
-interface Labels {
-  kinds: Record<string, string>;
-  stages: Record<string, string>;
-  reviewStatuses: Record<string, string>;
-}
-
-const labelCache = new Map<Language, Labels>();
-/** The labels of the enumerations (the objects module's), translated once per language: a page shows them on every row. */
-function labelsFor(language: Language): Labels {
-  let labels = labelCache.get(language);
-  if (!labels) {
-    const t = translator(language);
-    labels = {
-      kinds: Object.fromEntries(OBJECT_KINDS.map((kind) => [kind, t(`objects.kinds.${kind}`)])),
-      stages: Object.fromEntries(LIFECYCLE_STAGES.map((stage) => [stage, t(`objects.stages.${stage}`)])),
-      reviewStatuses: Object.fromEntries(REVIEW_STATUSES.map((status) => [status, reviewStatusLabel(t, status)])),
-    };
-    labelCache.set(language, labels);
-  }
-  return labels;
-}
 
 export default async function registryWeb(fastify: FastifyInstance): Promise<void> {
   const { db } = fastify.deps;

@@ -26,7 +26,7 @@ import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission, requireSameOrganization, personName } from '../../access/permissions.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { type CalendarData, deadlineStatus, type DeadlineStatus, dueAt, toAlmatyDate } from '../calendar/working-days.ts';
-import { acceptedDocumentKinds } from '../objects/document-states.ts';
+import { acceptedDocumentKinds } from '../objects/objects.repository.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { type DocumentKind, isDocumentKind } from '../objects/document-kinds.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { dutiesSummaryForHome } from '../../modules/objects/objects.service.ts';
+import { dutiesSummaryForHome } from '../../modules/objects/duties.service.ts';
 
 /** The home page: what the portal is, and for signed-in staff and reviewers their update duties first (003 §9). */
 export default async function homeWeb(fastify: FastifyInstance): Promise<void> {

@@ -14,13 +14,13 @@ import { documentTexts } from '../../modules/documents/documents.view.ts';
 import { MOVES, stateKey } from '../../modules/objects/lifecycle.ts';
 import {
   getObject,
-  listObjectVersions,
   objectPageStamp,
   recordLifecycleMove,
   reportOutdatedInformation,
   REPORT_DESCRIPTION_MAX,
-  UPDATE_DUTY_WORKING_DAYS,
 } from '../../modules/objects/objects.service.ts';
+import { listObjectVersions } from '../../modules/objects/versions.service.ts';
+import { UPDATE_DUTY_WORKING_DAYS } from '../../modules/objects/update-duty.ts';
 import { passportSections, textsFor } from '../../modules/objects/objects.view.ts';
 import { commentsByTarget, getObjectReview } from '../../modules/reviews/reviews.service.ts';
 
