@@ -29,27 +29,20 @@ import {
 } from '../../web/api/json-schemas.ts';
 import { DOCUMENT_KIND_IDS } from './document-kinds.ts';
 import { LIFECYCLE_STAGES, LIFECYCLE_STEPS, MOVE_IDS } from './lifecycle.ts';
+import { DUTY_PAGE_SIZE, listDuties, MAX_DUTY_PAGE_SIZE } from './duties.service.ts';
 import {
-  compareObjectVersions,
   createObject,
   createObjects,
-  DUTY_PAGE_SIZE,
-  DUTY_SOURCES,
-  DUTY_STATUS_FILTERS,
-  type DutyStatusFilter,
-  type DutyView,
   getObject,
-  listDuties,
-  listObjectVersions,
-  MAX_DUTY_PAGE_SIZE,
   type ObjectInput,
   recordLifecycleMove,
   REPORT_DESCRIPTION_MAX,
   reportOutdatedInformation,
   type SavedObject,
   updateObject,
-  type VersionSummary,
 } from './objects.service.ts';
+import { DUTY_SOURCES, DUTY_STATUS_FILTERS, type DutyStatusFilter, type DutyView } from './update-duty.ts';
+import { compareObjectVersions, listObjectVersions, type VersionSummary } from './versions.service.ts';
 
 /** The import file's shape (layer 1), for the JSON body and the uploaded file alike. */
 const checkImportShape = bodyShapeCheck(IMPORT_SCHEMA_ID);
