@@ -9,6 +9,7 @@ import { isValidBinOrIin } from '../organizations/bin-iin.ts';
 import { valuesOf } from '../organizations/organizations.repository.ts';
 import { ensureOrganization } from '../organizations/organizations.service.ts';
 import { toAuthUser } from '../../access/permissions.ts';
+import { objectNamedExists } from '../objects/objects.repository.ts';
 import { createObject, type ObjectInput } from '../objects/objects.service.ts';
 import { hashPassword } from '../users/passwords.ts';
 import { findUserByEmail, insertUserIfAbsent } from '../users/users.repository.ts';
@@ -118,8 +119,7 @@ export async function loadDemoData(db: Kysely<Database>, data: DemoDataFile = re
   for (const object of data.objects ?? []) {
     const owner = (await findUserByEmail(db, object.owner.toLowerCase()))!;
     const name = (object.passport as { name?: { full?: { ru?: string } } }).name?.full?.ru ?? '';
-    const existing = await db.selectFrom('objects').select('id').where('organization_id', '=', owner.organization_id!).where('name_ru', '=', name).executeTakeFirst();
-    if (existing) continue;
+    if (await objectNamedExists(db, owner.organization_id!, name)) continue;
     await createObject(db, toAuthUser(owner), { passport: object.passport as unknown as ObjectInput['passport'], informationChangedOn: object.informationChangedOn });
     objectsCreated += 1;
   }

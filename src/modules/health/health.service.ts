@@ -1,7 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { pendingMigrations } from '../../db/migrator.ts';
 import type { VeraPdf } from '../documents/verapdf.ts';
+import { databaseAnswers } from './health.repository.ts';
 
 export type CheckStatus = 'ok' | 'failing';
 
@@ -44,7 +45,7 @@ export function createReadinessProbe(deps: { db: Kysely<Database>; veraPdf: Pick
     };
     const veraPdf = checkVeraPdf();
     try {
-      await sql`SELECT 1`.execute(deps.db);
+      await databaseAnswers(deps.db);
       const pending = await pendingMigrations(deps.db);
       if (pending.length > 0) checks.migrations = { status: 'failing', pending };
     } catch (error) {

@@ -467,3 +467,9 @@ export async function latestDocumentStates(db: Executor, objectId: string): Prom
   for (const row of rows) if (isDocumentKind(row.kind)) states.set(row.kind, pairStatus(row.statuses.map((status) => ({ status }))));
   return states;
 }
+
+/** Whether the organization already has an object of this Russian name (the demo data is loaded once). */
+export async function objectNamedExists(db: Executor, organizationId: string, nameRu: string): Promise<boolean> {
+  const row = await db.selectFrom('objects').select('id').where('organization_id', '=', organizationId).where('name_ru', '=', nameRu).executeTakeFirst();
+  return row !== undefined;
+}
