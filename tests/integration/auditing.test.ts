@@ -187,12 +187,17 @@ describe('the audit log viewer', () => {
     }
   });
 
-  it('records who opened the object page and took an export, without a write on the request path', async () => {
+  it('records who opened the object page, downloaded a file and took an export, without a write on the request path', async () => {
     expect((await call(staff, 'GET', `/objects/${objectId}`)).statusCode).toBe(200);
     await app.deps.accessLog.flush();
     const access = await call(auditor, 'GET', `/audit/access?object=${objectId}&kind=object_page`);
     expect(access.statusCode).toBe(200);
     expect(access.body).toContain(staffUser.email);
+    const fileId = (await database.db.selectFrom('document_files').select('id').where('slot', '=', 'pdf').executeTakeFirstOrThrow()).id;
+    expect((await call(staff, 'GET', `/documents/files/${fileId}/download`)).statusCode).toBe(200);
+    await app.deps.accessLog.flush();
+    const downloads = await call(auditor, 'GET', `/audit/access?object=${objectId}&kind=document_download`);
+    expect(downloads.body).toContain(fileId);
     const exports = await call(auditor, 'GET', '/audit/access?kind=export');
     expect(attributes(exports.body, 'data-access-kind')).toContain('export');
     const timeline = await call(auditor, 'GET', `/objects/${objectId}/history`);

@@ -154,13 +154,16 @@ export interface Download {
   mediaType: string;
   sha256: string;
   sizeBytes: number;
+  /** The file and the object it belongs to, for the access log (004 §16.4). */
+  fileId: string;
+  objectId: string;
 }
 
 /** What a download needs: the stored file, its name and type, and its checksum. */
 export async function openDocumentFile(db: Kysely<Database>, store: DocumentStore, actor: AuthUser | null | undefined, fileId: string): Promise<Download> {
   const file = await getDocumentFile(db, actor, fileId);
   if (!(await store.exists(file.sha256))) throw new AppError('SERVICE_UNAVAILABLE', 'the stored file is missing; administrators have been alerted by the fixity check');
-  return { path: store.pathFor(file.sha256), fileName: file.originalName, mediaType: file.mediaType, sha256: file.sha256, sizeBytes: file.sizeBytes };
+  return { path: store.pathFor(file.sha256), fileName: file.originalName, mediaType: file.mediaType, sha256: file.sha256, sizeBytes: file.sizeBytes, fileId: file.id, objectId: file.objectId };
 }
 
 // ---------------------------------------------------------------------------------------------

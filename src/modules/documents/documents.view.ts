@@ -26,6 +26,9 @@ export function contentDisposition(fileName: string): string {
 
 /** A stored file as a download: its type, its name, and its SHA-256 for the client to check (RFC 9530 Repr-Digest). */
 export function sendDownload(reply: FastifyReply, download: Download): FastifyReply {
+  // 004 §16.4: the download is registered once the access check let it through.
+  const request = reply.request;
+  request.server.deps.accessLog.record({ actor: request.user ?? null, kind: 'document_download', entityId: download.fileId, objectId: download.objectId, requestId: request.id });
   return reply
     .type(download.mediaType)
     .header('content-length', String(download.sizeBytes))
