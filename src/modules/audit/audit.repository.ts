@@ -63,7 +63,12 @@ export async function auditEventsAfter(db: Kysely<Database>, afterId: string | n
     .limit(limit);
   if (afterId !== null) query = query.where(sql<boolean>`id > ${afterId}::bigint`);
   const rows = await query.execute();
-  return rows.map((row) => ({
+  return rows.map(toStoredAuditEvent);
+}
+
+/** A row of audit_events as the hashed record and its hash (the search words are not part of it). */
+export function toStoredAuditEvent(row: Omit<AuditEventRow, 'details_tsv'>): StoredAuditEvent {
+  return {
     id: row.id,
     occurredAt: row.occurred_at,
     actorUserId: row.actor_user_id,
@@ -77,5 +82,5 @@ export async function auditEventsAfter(db: Kysely<Database>, afterId: string | n
     requestId: row.request_id,
     prevHash: row.prev_hash,
     hash: row.hash,
-  }));
+  };
 }

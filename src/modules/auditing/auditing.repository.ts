@@ -7,7 +7,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { personName } from '../../access/permissions.ts';
 import type { AccessKind, Database } from '../../db/database.ts';
-import type { StoredAuditEvent } from '../audit/audit.repository.ts';
+import { type StoredAuditEvent, toStoredAuditEvent } from '../audit/audit.repository.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -78,19 +78,7 @@ type EventRow = Awaited<ReturnType<ReturnType<typeof eventColumns>['execute']>>[
 
 function toEventView(row: EventRow): AuditEventView {
   return {
-    id: row.id,
-    occurredAt: row.occurred_at,
-    actorUserId: row.actor_user_id,
-    actorOrganizationId: row.actor_organization_id,
-    actorLabel: row.actor_label,
-    entityType: row.entity_type,
-    entityId: row.entity_id,
-    action: row.action,
-    before: row.before,
-    after: row.after,
-    requestId: row.request_id,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    ...toStoredAuditEvent(row),
     objectId: row.object_id,
     organizationId: row.organization_id,
     actorName: personName(row),

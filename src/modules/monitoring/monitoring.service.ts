@@ -50,13 +50,7 @@ export function monitoringFilters(input: MonitoringInput, now = new Date()): Mon
   return { ...(input.organization && UUID.test(input.organization) ? { organizationId: input.organization.toLowerCase() } : {}), fromMonth, toMonth };
 }
 
-export interface GapItem {
-  id: string;
-  organizationId: string;
-  nameKk: string;
-  nameRu: string;
-  stage: string;
-  step: string | null;
+export interface GapItem extends Omit<GapCandidate, 'passport' | 'acceptedKinds'> {
   missing: FundingGap[];
 }
 
