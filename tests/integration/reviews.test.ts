@@ -11,7 +11,8 @@ import { dueAt, toAlmatyDate } from '../../src/modules/calendar/working-days.ts'
 import { checkPdfOriginal } from '../../src/modules/documents/check.ts';
 import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
 import { isValidAccountCode } from '../../src/modules/reviews/account-code.ts';
-import { decideReviewCase, getReviewCase, listReviewCases, submitForReview } from '../../src/modules/reviews/reviews.service.ts';
+import { decideReviewCase } from '../../src/modules/reviews/review-decisions.service.ts';
+import { getReviewCase, listReviewCases, submitForReview } from '../../src/modules/reviews/reviews.service.ts';
 import { buildTestApp } from '../support/app.ts';
 import { type Browserless, createOrganization, createUser, csrfFrom, signInAs, type TestUser } from '../support/auth.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -57,6 +58,17 @@ async function completeObject(name: string): Promise<string> {
   const status = await waitForVerdict(app, staff, (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id);
   expect(status.status).toBe('accepted');
   return id;
+}
+
+/** The extract's PDF is rendered by its job after the approval commits. */
+async function waitForExtract(issuedDocumentId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const row = await database.db.selectFrom('issued_documents').select('pdf_sha256').where('id', '=', issuedDocumentId).executeTakeFirstOrThrow();
+    if (row.pdf_sha256) return;
+    if (Date.now() > deadline) throw new Error('the extract was not rendered');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function formToken(session: Browserless, url: string): Promise<string> {
@@ -167,7 +179,8 @@ describe('a review case from submission to approval', () => {
     expect(review.body).toContain('версия 3'); // the pending change, shown apart from the approved version
     expect(review.body).toContain(`href="/objects/${id}/versions/2/3" data-pending-diff`);
 
-    // The extract: a PDF/A-1 file that passes the portal's own check.
+    // The extract: a PDF/A-1 file that passes the portal's own check, once its job has rendered it.
+    await waitForExtract(result.issuedDocument.id);
     const extract = await app.inject({ url: `/issued-documents/${result.issuedDocument.id}/download`, headers: { cookie: staff.cookie } });
     expect(extract.statusCode).toBe(200);
     expect(extract.headers['content-type']).toBe('application/pdf');
@@ -233,7 +246,7 @@ describe('account codes under concurrency', () => {
     const cases: string[] = [];
     for (const id of ids) cases.push(((await call(staff, 'POST', `/api/objects/${id}/submit`)).json() as { id: string }).id);
     const reviewerActor = await authUser(reviewerUser);
-    const deps = { db: database.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
+    const deps = { db: database.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
     const results = await Promise.all(cases.map((caseId) => decideReviewCase(deps, reviewerActor, caseId, { decision: 'approve' })));
     const codes = results.map((r) => r.accountCode!);
     expect(new Set(codes).size).toBe(50);
@@ -250,7 +263,7 @@ describe('account codes under concurrency', () => {
     // A pool of two: approvals waiting for the account-code counter would hold both.
     const small = connectDatabase(database.url, { max: 2 });
     try {
-      const deps = { db: small.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
+      const deps = { db: small.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
       const finished: string[] = [];
       const approvals = cases.map((caseId, index) =>
         decideReviewCase(deps, reviewerActor, caseId, { decision: 'approve' }).then((result) => {
@@ -293,7 +306,7 @@ describe('deadlines across weekends and public holidays', () => {
     expect((await at('2026-04-06T06:00:00Z')).deadline?.workingDaysOverdue).toBe(3);
     const overdue = await listReviewCases(database.db, reviewerActor, 'overdue', { now: new Date('2026-04-02T06:00:00Z') });
     expect(overdue.map((c) => c.id)).toContain(submitted.id);
-    await decideReviewCase({ db: database.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' }, reviewerActor, submitted.id, { decision: 'approve' }, { now: new Date('2026-04-02T04:00:00Z') });
+    await decideReviewCase({ db: database.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' }, reviewerActor, submitted.id, { decision: 'approve' }, { now: new Date('2026-04-02T04:00:00Z') });
     const decided = await getReviewCase(database.db, reviewerActor, submitted.id, { now: new Date('2026-04-03T04:00:00Z') });
     expect(decided.timeliness).toBe('decided_late');
   }, 120_000);

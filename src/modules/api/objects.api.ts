@@ -69,14 +69,14 @@ import { sendDownload } from '../documents/documents.view.ts';
 import {
   addReviewComment,
   type CaseSummary,
-  decideReviewCase,
   getReviewCase,
   listReviewCases,
   QUEUE_FILTERS,
   type QueueFilter,
   submitForReview,
-  verifyIssuedDocument,
 } from '../reviews/reviews.service.ts';
+import { decideReviewCase } from '../reviews/review-decisions.service.ts';
+import { verifyIssuedDocument } from '../reviews/issued-documents.service.ts';
 import { VERIFY_LIMIT } from '../reviews/reviews.web.ts';
 import { API_ERROR_SCHEMA_ID, IMPORT_SCHEMA_ID, PASSPORT_SCHEMA_ID } from './openapi.plugin.ts';
 
@@ -913,7 +913,7 @@ async function objectsApi(fastify: FastifyInstance): Promise<void> {
     async (request, reply) => {
       await requireUploadableObject(db, request.user, request.params.id);
       const upload = await readDocumentUpload(request, store, config.uploadLimitBytes);
-      const version = await uploadDocumentPair({ db, store }, request.user, request.params.id, upload, ctx(request));
+      const version = await uploadDocumentPair({ db, store, jobs: fastify.deps.jobs }, request.user, request.params.id, upload, ctx(request));
       fastify.deps.documentChecks?.wake();
       const json = documentVersionJson(version);
       return reply.code(202).header('location', json.files.pdf?.statusUrl ?? `/api/objects/${request.params.id}/documents`).send(json);
@@ -941,7 +941,7 @@ async function objectsApi(fastify: FastifyInstance): Promise<void> {
     return sendDownload(reply, await openDocumentFile(db, store, request.user, request.params.fileId));
   });
 
-  const reviewDeps = { db, store, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+  const reviewDeps = { db, jobs: fastify.deps.jobs, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
 
   fastify.post<{ Params: { id: string } }>('/api/objects/:id/submit', { config: access('objects.edit'), schema: schemas.submitObject }, async (request, reply) =>
     reply.code(201).send(caseJson(await submitForReview(reviewDeps, request.user, request.params.id, ctx(request)))),

@@ -25,6 +25,8 @@ import { checkPdfOriginal, type CheckReason, type PdfCheck, precheckFile } from 
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdf, VeraPdfFailedRule } from './verapdf.ts';
 import { setDocumentsText } from '../objects/objects.repository.ts';
+import type { JobSender } from '../../jobs/job-queue.ts';
+import { queueDocumentCheck } from './check-queue.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -272,7 +274,7 @@ function cleanName(name: string, slot: DocumentSlot): string {
  * or removed.
  */
 export async function uploadDocumentPair(
-  deps: { db: Kysely<Database>; store: DocumentStore },
+  deps: { db: Kysely<Database>; store: DocumentStore; jobs: JobSender },
   actor: AuthUser | null | undefined,
   objectId: string,
   input: UploadInput,
@@ -353,6 +355,7 @@ export async function uploadDocumentPair(
         after: { objectId, kind: input.kind, version, title: title || null, files: files.map((f) => ({ id: f.id, slot: f.slot, sha256: f.sha256, sizeBytes: Number(f.size_bytes), name: f.original_name, status: f.status })) },
         requestId: ctx.requestId ?? null,
       });
+      await queueDocumentCheck(deps.jobs, trx, files.find((file) => file.slot === 'pdf')!.id);
       // Last, so that a failure before it leaves the store untouched; undone (under the locks) if anything after it fails.
       try {
         for (const file of [pdf, docx]) committed.push({ sha256: file.sha256, ...(await store.commit(file)) });
