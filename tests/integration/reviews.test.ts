@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/connection.ts';
 import { verifyAuditChain } from '../../src/modules/audit/audit.service.ts';
@@ -234,6 +235,33 @@ describe('a review case from submission to approval', () => {
     expect(refused.statusCode).toBe(422);
     expect(refused.json().error.details.fields).toEqual([{ field: 'note', rule: 'required_for_return' }]);
   });
+});
+
+describe('an approval that rolls back', () => {
+  it('leaves no extract, no file in the store and no job behind', async () => {
+    const id = await completeObject('Система отката');
+    const submitted = (await call(staff, 'POST', `/api/objects/${id}/submit`)).json() as { id: string };
+    const storedFiles = () => readdirSync(path.join(app.deps.config.dataDir, 'documents'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
+    const extractJobs = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pgboss.job WHERE name = 'extract.render'`.execute(database.db)).rows[0]!.n);
+    const filesBefore = storedFiles();
+    const jobsBefore = await extractJobs();
+    // The approval's last write (its e-mail) fails in the database: everything before it rolls back.
+    await sql`CREATE FUNCTION refuse_approval_mail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`.execute(database.db);
+    await sql`CREATE TRIGGER refuse_approval_mail BEFORE INSERT ON mail_outbox FOR EACH ROW WHEN (NEW.template = 'review_approved') EXECUTE FUNCTION refuse_approval_mail()`.execute(database.db);
+    try {
+      const refused = await call(reviewer, 'POST', `/api/review-cases/${submitted.id}/decision`, { decision: 'approve' });
+      expect(refused.statusCode).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER refuse_approval_mail ON mail_outbox`.execute(database.db);
+      await sql`DROP FUNCTION refuse_approval_mail()`.execute(database.db);
+    }
+    // Given the extract worker time to find anything it could render.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await database.db.selectFrom('issued_documents').select('id').where('case_id', '=', submitted.id).execute()).toEqual([]);
+    expect((await database.db.selectFrom('review_cases').select('status').where('id', '=', submitted.id).executeTakeFirstOrThrow()).status).toBe('open');
+    expect(await extractJobs()).toBe(jobsBefore);
+    expect(storedFiles()).toEqual(filesBefore);
+  }, 60_000);
 });
 
 describe('account codes under concurrency', () => {
