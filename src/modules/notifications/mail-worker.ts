@@ -1,6 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createTransport } from 'nodemailer';
 import type { Database } from '../../db/database.ts';
+import { lockMessage, pendingMessageIds, recordAttempt } from './notifications.repository.ts';
 import { type JobLogger, type JobQueue, type JobWorker, type QueueSettings, type RetryPolicy, retryLater, startSweep } from '../../jobs/job-queue.ts';
 
 /*
@@ -122,30 +123,26 @@ export async function sendOutboxMessage(
   options: { from: string; finalAttempt: boolean },
 ): Promise<SendResult> {
   return db.transaction().execute(async (trx): Promise<SendResult> => {
-    const row = await trx.selectFrom('mail_outbox').selectAll().where('id', '=', id).forUpdate().skipLocked().executeTakeFirst();
-    if (!row || row.status !== 'pending') return { outcome: 'skipped' };
+    const message = await lockMessage(trx, id);
+    if (!message || message.status !== 'pending') return { outcome: 'skipped' };
     try {
       await transport.sendMail({
         from: options.from,
-        to: row.recipient,
-        subject: row.subject,
-        text: row.body_text,
-        html: row.body_html,
+        to: message.recipient,
+        subject: message.subject,
+        text: message.bodyText,
+        html: message.bodyHtml,
         // The same on every attempt, so a repeat after a crash is recognizable as the same message.
-        messageId: `<${row.id}@${messageIdDomain(options.from)}>`,
+        messageId: `<${message.id}@${messageIdDomain(options.from)}>`,
         headers: { 'Auto-Submitted': 'auto-generated' },
       });
     } catch (error) {
       const description = describeError(error);
       const failed = options.finalAttempt || isPermanentRefusal(error);
-      await trx
-        .updateTable('mail_outbox')
-        .set({ attempts: row.attempts + 1, last_error: description, status: failed ? 'failed' : 'pending' })
-        .where('id', '=', id)
-        .execute();
+      await recordAttempt(trx, id, { attempts: message.attempts + 1, lastError: description, status: failed ? 'failed' : 'pending' });
       return failed ? { outcome: 'failed', error: description } : { outcome: 'retry', error: description };
     }
-    await trx.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1 }).where('id', '=', id).execute();
+    await recordAttempt(trx, id, { attempts: message.attempts + 1, status: 'sent', sentAt: new Date() });
     return { outcome: 'sent' };
   });
 }
@@ -165,15 +162,13 @@ export async function queuePendingMail(db: Kysely<Database>, jobs: JobQueue): Pr
   let after: string | null = null;
   // In batches, oldest first, through all of them: a long backlog must not hide newer messages.
   for (;;) {
-    let query = db.selectFrom('mail_outbox').select('id').where('status', '=', 'pending').orderBy('created_at').orderBy('id').limit(SWEEP_BATCH);
-    if (after !== null) query = query.where(sql<boolean>`(created_at, id) > (SELECT created_at, id FROM mail_outbox WHERE id = ${after}::uuid)`);
-    const pending = await query.execute();
+    const pending = await pendingMessageIds(db, SWEEP_BATCH, after);
     queued += await jobs.insert(
       MAIL_QUEUE,
-      pending.map((row) => ({ data: { outboxId: row.id } satisfies MailJob, singletonKey: row.id })),
+      pending.map((outboxId) => ({ data: { outboxId } satisfies MailJob, singletonKey: outboxId })),
     );
     if (pending.length < SWEEP_BATCH) return queued;
-    after = pending[pending.length - 1]!.id;
+    after = pending[pending.length - 1]!;
   }
 }
 
