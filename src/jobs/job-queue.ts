@@ -118,7 +118,7 @@ export interface JobQueueOptions {
   pollingIntervalSeconds?: number;
 }
 
-function describe(error: unknown): string {
+function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -182,7 +182,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return { id: job.id, status: 'completed', ...(output && typeof output === 'object' ? { output } : {}) };
     } catch (error) {
       log.error({ err: error, queue, jobId: job.id, attempt, data: job.data }, 'job failed');
-      return { id: job.id, status: 'failed', output: { error: describe(error) } };
+      return { id: job.id, status: 'failed', output: { error: messageOf(error) } };
     }
   }
 
