@@ -70,6 +70,7 @@ const environmentSchema = z.object({
   UPLOAD_LIMIT_MB: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(2048, 'must be at most 2048').default(50),
   DEMO_DATA: optionalString.pipe(booleanFlag.optional()),
   DATABASE_NAMED_STATEMENTS: optionalString.pipe(booleanFlag.optional()),
+  JOBS_WORK: optionalString.pipe(booleanFlag.optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be a pino log level' }).default('info'),
 });
 
@@ -98,6 +99,8 @@ export interface Config {
   readonly demoData: boolean;
   /** Reads sent as named statements, planned once per connection (src/db/connection.ts); off behind a pooler in transaction mode. */
   readonly databaseNamedStatements: boolean;
+  /** This process runs the background jobs (src/jobs): off on web-only nodes, which still queue them. */
+  readonly jobsWork: boolean;
   readonly logLevel: string;
 }
 
@@ -157,6 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.UPLOAD_LIMIT_MB * 1024 * 1024,
     demoData: e.DEMO_DATA ?? e.NODE_ENV === 'development',
     databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? true,
+    jobsWork: e.JOBS_WORK ?? true,
     logLevel: e.LOG_LEVEL,
   };
   return Object.freeze(config);

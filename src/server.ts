@@ -5,12 +5,9 @@ import { migrateToLatest } from './db/migrator.ts';
 import { purgeExpiredSessions } from './modules/auth/auth.repository.ts';
 import { ensureKnownCalendarYears } from './modules/calendar/calendar.service.ts';
 import { loadDemoData, readDemoData } from './modules/demo/demo-data.ts';
-import { type MailWorker, startMailWorker } from './modules/notifications/mail-worker.ts';
-import { createAppDependencies } from './deps.ts';
-import { type DocumentCheckWorker, startDocumentCheckWorker } from './modules/documents/check-worker.ts';
+import { type BackgroundJobs, createAppDependencies, startBackgroundJobs } from './deps.ts';
 import { createDocumentStore } from './modules/documents/store.ts';
 import { createVeraPdfPool, type VeraPdfPool } from './modules/documents/verapdf-pool.ts';
-import { type ReviewJobs, startReviewJobs } from './modules/reviews/review-jobs.ts';
 import { exitWithError, loadConfigOrExit, openDatabase } from './runtime.ts';
 import { buildServerOptions } from './server-options.ts';
 
@@ -18,10 +15,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const database = await openDatabase(config, { ownsEmbedded: true });
   let closing = false;
-  let mail: MailWorker | null = null;
-  let documentChecks: DocumentCheckWorker | null = null;
+  let background: BackgroundJobs | null = null;
   let veraPdf: VeraPdfPool | null = null;
-  let reviewJobs: ReviewJobs | null = null;
   const fastify = Fastify(buildServerOptions(config));
 
   async function shutdown(signal: string): Promise<void> {
@@ -31,9 +26,7 @@ async function main(): Promise<void> {
     const forced = setTimeout(() => process.exit(1), 30_000);
     forced.unref();
     await fastify.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the web server failed'));
-    await mail?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the mail worker failed'));
-    await documentChecks?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the document check worker failed'));
-    await reviewJobs?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the review jobs failed'));
+    await background?.stop().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping the background jobs failed'));
     await veraPdf?.close().catch((error: unknown) => fastify.log.error({ err: error }, 'stopping veraPDF failed'));
     await database.close().catch((error: unknown) => fastify.log.error({ err: error }, 'closing the database failed'));
     process.exit(0);
@@ -52,26 +45,20 @@ async function main(): Promise<void> {
       if (created > 0) fastify.log.info({ created }, 'demo data loaded');
     }
 
-    mail = await startMailWorker({ connectionString: database.url, smtpUrl: config.smtpUrl, from: config.mailFrom, log: fastify.log });
-    veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: config.veraPdfPoolSize, eager: true });
+    // A web-only node (JOBS_WORK=false) checks no documents: it needs no warm JVMs.
+    if (config.jobsWork) veraPdf = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: config.veraPdfPoolSize, eager: true });
     const store = createDocumentStore(config.dataDir);
-    documentChecks = await startDocumentCheckWorker({
-      connectionString: database.url,
-      db: database.db,
-      store,
-      veraPdf,
-      concurrency: veraPdf.size,
-      log: fastify.log,
-    });
-    reviewJobs = await startReviewJobs({ connectionString: database.url, db: database.db, baseUrl: config.baseUrl, log: fastify.log });
-    await fastify.register(app, createAppDependencies(config, database.db, { veraPdf, store, documentChecks }));
+    background = await startBackgroundJobs({ config, db: database.db, connectionString: database.url, store, veraPdf, log: fastify.log, schedules: true });
+    if (!config.jobsWork) fastify.log.info({}, 'JOBS_WORK=false: jobs are queued here and run by the nodes that work them');
+    const deps = createAppDependencies(config, database.db, { store, jobs: background.jobs, documentChecks: background.documentChecks, ...(veraPdf ? { veraPdf } : {}) });
+    await fastify.register(app, deps);
     await fastify.listen({ host: config.host, port: config.port });
     // Expired sessions are refused on read anyway; this only keeps the table small.
     const purge = setInterval(() => {
       purgeExpiredSessions(database.db).catch((error: unknown) => fastify.log.warn({ err: error }, 'purging expired sessions failed'));
     }, 60 * 60 * 1000);
     purge.unref();
-    veraPdf.version().catch(() =>
+    deps.veraPdf.version().catch(() =>
       fastify.log.warn(
         { bin: config.veraPdfBin },
         'veraPDF is not runnable: documents will wait in "not checked" until it is (run npm ci, or set VERAPDF_BIN)',
@@ -90,9 +77,7 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     await fastify.close().catch(() => undefined);
-    await mail?.stop().catch(() => undefined);
-    await documentChecks?.stop().catch(() => undefined);
-    await reviewJobs?.stop().catch(() => undefined);
+    await background?.stop().catch(() => undefined);
     await veraPdf?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;

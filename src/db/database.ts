@@ -375,8 +375,9 @@ export interface IssuedDocumentsTable {
   issued_at: Timestamp;
   approved_by: string;
   details: unknown;
-  pdf_sha256: string;
-  pdf_size_bytes: number;
+  /** Both null until the extract worker has rendered and stored the PDF (after the approval's commit). */
+  pdf_sha256: string | null;
+  pdf_size_bytes: number | null;
 }
 
 /** Moved by triggers on every change to what an object's page shows (migration object_page_stamps). */

@@ -105,6 +105,11 @@ describe('review by the service integrator, in Russian', () => {
 
     // 5. Staff download the extract; its QR code's link verifies publicly; a wrong BIN does not.
     await staffPage.goto(objectUrl);
+    // The extract's PDF is rendered by its job after the approval commits: until then the page says it is being prepared.
+    for (let tries = 0; !(await staffPage.$('a[data-extract]')) && tries < 60; tries += 1) {
+      await staffPage.waitForTimeout(500);
+      await staffPage.reload();
+    }
     expect((await staffPage.textContent('[data-account-code]'))!.trim()).toBe(accountCode);
     const [download] = await Promise.all([staffPage.waitForEvent('download'), staffPage.click('[data-extract]')]);
     const pdf = readFileSync((await download.path())!);

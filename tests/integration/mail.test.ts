@@ -16,11 +16,11 @@ import {
   ensureMailQueue,
   MAIL_QUEUE,
   type MailLogger,
-  PG_BOSS_SCHEMA,
   queuePendingMail,
   sendOutboxMessage,
   startMailWorker,
 } from '../../src/modules/notifications/mail-worker.ts';
+import { createJobQueue, PG_BOSS_SCHEMA } from '../../src/jobs/job-queue.ts';
 import notificationsWeb from '../../src/modules/notifications/notifications.web.ts';
 import { enqueueMail, getOutboxMessage, listOutbox } from '../../src/modules/notifications/outbox.service.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
@@ -166,7 +166,7 @@ function actor(role: AuthUser['role']): AuthUser {
 async function mailWorkerConnections(): Promise<number> {
   const { rows } = await sql<{ count: number }>`
     SELECT count(*)::int AS count FROM pg_stat_activity
-    WHERE datname = current_database() AND application_name = 'architecture-portal-mail'`.execute(database.db);
+    WHERE datname = current_database() AND application_name = 'architecture-portal-jobs'`.execute(database.db);
   return rows[0]!.count;
 }
 
@@ -292,12 +292,14 @@ describe('sending one message', () => {
 describe('the mail worker', () => {
   it('without SMTP sends nothing and starts nothing: mail stays pending for administrators', async () => {
     const log = capturingLog();
-    const worker = await startMailWorker({ connectionString: database.url, smtpUrl: undefined, from: FROM, log, sweepIntervalMs: 100 });
+    const jobs = createJobQueue({ connectionString: database.url, works: true, log });
+    const worker = await startMailWorker({ jobs, db: database.db, smtpUrl: undefined, from: FROM, log, sweepIntervalMs: 100 });
     const to = address();
     const id = await enqueueActivated(to);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await mailWorkerConnections()).toBe(0);
     await worker.stop();
+    await jobs.stop();
     expect(await outboxRow(id)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(receivedBy(to)).toEqual([]);
     expect(log.lines.join('\n')).toMatch(/SMTP_URL is not set/);
@@ -306,13 +308,15 @@ describe('the mail worker', () => {
   it('sends what was committed before and after it started, retries failures, and stops cleanly', async () => {
     const before = address();
     const beforeId = await enqueueActivated(before);
+    const log = capturingLog();
+    const jobs = createJobQueue({ connectionString: database.url, works: true, log, pollingIntervalSeconds: 0.5 });
     const worker = await startMailWorker({
-      connectionString: database.url,
+      jobs,
+      db: database.db,
       smtpUrl,
       from: FROM,
-      log: capturingLog(),
+      log,
       sweepIntervalMs: 200,
-      pollingIntervalSeconds: 0.5,
       retry: { retryLimit: 1, retryDelaySeconds: 0, retryBackoff: false },
     });
     try {
@@ -326,6 +330,7 @@ describe('the mail worker', () => {
       // The first attempt and one retry (retryLimit 1), each recorded.
       expect(await outboxRow(busyId)).toMatchObject({ attempts: 2, last_error: expect.stringContaining('451') });
     } finally {
+      await jobs.stop();
       await worker.stop();
     }
     expect(await mailWorkerConnections()).toBe(0);
@@ -339,15 +344,17 @@ describe('queueing pending mail', () => {
     const id = await enqueueActivated(address());
     const boss = new PgBoss({ connectionString: database.url, schema: PG_BOSS_SCHEMA, schedule: false, supervise: false });
     boss.on('error', () => undefined);
-    await boss.start();
+    const jobs = createJobQueue({ connectionString: database.url, works: true, log: capturingLog() });
     try {
-      await ensureMailQueue(boss, DEFAULT_MAIL_RETRY);
-      expect(await queuePendingMail(database.db, boss)).toBeGreaterThanOrEqual(1);
-      expect(await queuePendingMail(database.db, boss)).toBe(0);
-      const jobs = await boss.findJobs<{ outboxId: string }>(MAIL_QUEUE, { key: id });
-      expect(jobs.map((job) => job.data)).toEqual([{ outboxId: id }]);
+      await ensureMailQueue(jobs, DEFAULT_MAIL_RETRY);
+      expect(await queuePendingMail(database.db, jobs)).toBeGreaterThanOrEqual(1);
+      expect(await queuePendingMail(database.db, jobs)).toBe(0);
+      await boss.start();
+      const found = await boss.findJobs<{ outboxId: string }>(MAIL_QUEUE, { key: id });
+      expect(found.map((job) => job.data)).toEqual([{ outboxId: id }]);
     } finally {
       await boss.stop({ graceful: false });
+      await jobs.stop();
     }
   });
 });

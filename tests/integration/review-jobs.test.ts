@@ -3,7 +3,7 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureKnownCalendarYears, loadCalendarData } from '../../src/modules/calendar/calendar.service.ts';
 import { addWorkingDays, type CalendarData, dueAt, isWorkingDay, toAlmatyDate } from '../../src/modules/calendar/working-days.ts';
-import { PG_BOSS_SCHEMA } from '../../src/modules/notifications/mail-worker.ts';
+import { createJobQueue, PG_BOSS_SCHEMA } from '../../src/jobs/job-queue.ts';
 import {
   REVIEW_DIGEST_CRON,
   REVIEW_DIGEST_QUEUE,
@@ -379,7 +379,8 @@ describe('startReviewJobs', () => {
     expect(toAlmatyDate(overdue.dueAt)).toBe('2026-06-01');
     expect(toAlmatyDate(dueMonday.dueAt)).toBe('2026-06-08');
 
-    const jobs = await startReviewJobs({ connectionString: database.url, db: database.db, baseUrl: BASE_URL, log, schedule: true, clock });
+    const jobs = createJobQueue({ connectionString: database.url, works: true, log: { ...log, warn: log.error } });
+    await startReviewJobs({ jobs, db: database.db, baseUrl: BASE_URL, log, schedule: true, clock });
     const sender = new PgBoss({ connectionString: database.url, schema: PG_BOSS_SCHEMA, schedule: false, supervise: false });
     sender.on('error', () => undefined);
     try {

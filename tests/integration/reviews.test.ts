@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/connection.ts';
 import { verifyAuditChain } from '../../src/modules/audit/audit.service.ts';
@@ -11,7 +12,8 @@ import { dueAt, toAlmatyDate } from '../../src/modules/calendar/working-days.ts'
 import { checkPdfOriginal } from '../../src/modules/documents/check.ts';
 import { createVeraPdf } from '../../src/modules/documents/verapdf.ts';
 import { isValidAccountCode } from '../../src/modules/reviews/account-code.ts';
-import { decideReviewCase, getReviewCase, listReviewCases, submitForReview } from '../../src/modules/reviews/reviews.service.ts';
+import { decideReviewCase } from '../../src/modules/reviews/review-decisions.service.ts';
+import { getReviewCase, listReviewCases, submitForReview } from '../../src/modules/reviews/reviews.service.ts';
 import { buildTestApp } from '../support/app.ts';
 import { type Browserless, createOrganization, createUser, csrfFrom, signInAs, type TestUser } from '../support/auth.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -57,6 +59,17 @@ async function completeObject(name: string): Promise<string> {
   const status = await waitForVerdict(app, staff, (upload.json() as { files: { pdf: { id: string } } }).files.pdf.id);
   expect(status.status).toBe('accepted');
   return id;
+}
+
+/** The extract's PDF is rendered by its job after the approval commits. */
+async function waitForExtract(issuedDocumentId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const row = await database.db.selectFrom('issued_documents').select('pdf_sha256').where('id', '=', issuedDocumentId).executeTakeFirstOrThrow();
+    if (row.pdf_sha256) return;
+    if (Date.now() > deadline) throw new Error('the extract was not rendered');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function formToken(session: Browserless, url: string): Promise<string> {
@@ -167,7 +180,8 @@ describe('a review case from submission to approval', () => {
     expect(review.body).toContain('версия 3'); // the pending change, shown apart from the approved version
     expect(review.body).toContain(`href="/objects/${id}/versions/2/3" data-pending-diff`);
 
-    // The extract: a PDF/A-1 file that passes the portal's own check.
+    // The extract: a PDF/A-1 file that passes the portal's own check, once its job has rendered it.
+    await waitForExtract(result.issuedDocument.id);
     const extract = await app.inject({ url: `/issued-documents/${result.issuedDocument.id}/download`, headers: { cookie: staff.cookie } });
     expect(extract.statusCode).toBe(200);
     expect(extract.headers['content-type']).toBe('application/pdf');
@@ -223,6 +237,33 @@ describe('a review case from submission to approval', () => {
   });
 });
 
+describe('an approval that rolls back', () => {
+  it('leaves no extract, no file in the store and no job behind', async () => {
+    const id = await completeObject('Система отката');
+    const submitted = (await call(staff, 'POST', `/api/objects/${id}/submit`)).json() as { id: string };
+    const storedFiles = () => readdirSync(path.join(app.deps.config.dataDir, 'documents'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
+    const extractJobs = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pgboss.job WHERE name = 'extract.render'`.execute(database.db)).rows[0]!.n);
+    const filesBefore = storedFiles();
+    const jobsBefore = await extractJobs();
+    // The approval's last write (its e-mail) fails in the database: everything before it rolls back.
+    await sql`CREATE FUNCTION refuse_approval_mail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`.execute(database.db);
+    await sql`CREATE TRIGGER refuse_approval_mail BEFORE INSERT ON mail_outbox FOR EACH ROW WHEN (NEW.template = 'review_approved') EXECUTE FUNCTION refuse_approval_mail()`.execute(database.db);
+    try {
+      const refused = await call(reviewer, 'POST', `/api/review-cases/${submitted.id}/decision`, { decision: 'approve' });
+      expect(refused.statusCode).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER refuse_approval_mail ON mail_outbox`.execute(database.db);
+      await sql`DROP FUNCTION refuse_approval_mail()`.execute(database.db);
+    }
+    // Given the extract worker time to find anything it could render.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await database.db.selectFrom('issued_documents').select('id').where('case_id', '=', submitted.id).execute()).toEqual([]);
+    expect((await database.db.selectFrom('review_cases').select('status').where('id', '=', submitted.id).executeTakeFirstOrThrow()).status).toBe('open');
+    expect(await extractJobs()).toBe(jobsBefore);
+    expect(storedFiles()).toEqual(filesBefore);
+  }, 60_000);
+});
+
 describe('account codes under concurrency', () => {
   it('approves 50 cases in parallel and gets 50 distinct, valid codes', async () => {
     const ids: string[] = [];
@@ -233,7 +274,7 @@ describe('account codes under concurrency', () => {
     const cases: string[] = [];
     for (const id of ids) cases.push(((await call(staff, 'POST', `/api/objects/${id}/submit`)).json() as { id: string }).id);
     const reviewerActor = await authUser(reviewerUser);
-    const deps = { db: database.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
+    const deps = { db: database.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
     const results = await Promise.all(cases.map((caseId) => decideReviewCase(deps, reviewerActor, caseId, { decision: 'approve' })));
     const codes = results.map((r) => r.accountCode!);
     expect(new Set(codes).size).toBe(50);
@@ -250,7 +291,7 @@ describe('account codes under concurrency', () => {
     // A pool of two: approvals waiting for the account-code counter would hold both.
     const small = connectDatabase(database.url, { max: 2 });
     try {
-      const deps = { db: small.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
+      const deps = { db: small.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' };
       const finished: string[] = [];
       const approvals = cases.map((caseId, index) =>
         decideReviewCase(deps, reviewerActor, caseId, { decision: 'approve' }).then((result) => {
@@ -293,7 +334,7 @@ describe('deadlines across weekends and public holidays', () => {
     expect((await at('2026-04-06T06:00:00Z')).deadline?.workingDaysOverdue).toBe(3);
     const overdue = await listReviewCases(database.db, reviewerActor, 'overdue', { now: new Date('2026-04-02T06:00:00Z') });
     expect(overdue.map((c) => c.id)).toContain(submitted.id);
-    await decideReviewCase({ db: database.db, store: app.deps.store, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' }, reviewerActor, submitted.id, { decision: 'approve' }, { now: new Date('2026-04-02T04:00:00Z') });
+    await decideReviewCase({ db: database.db, jobs: app.deps.jobs, baseUrl: 'https://portal.example.kz', accountCodePrefix: 'AP' }, reviewerActor, submitted.id, { decision: 'approve' }, { now: new Date('2026-04-02T04:00:00Z') });
     const decided = await getReviewCase(database.db, reviewerActor, submitted.id, { now: new Date('2026-04-03T04:00:00Z') });
     expect(decided.timeliness).toBe('decided_late');
   }, 120_000);

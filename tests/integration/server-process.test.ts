@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postmasterAlive } from '../../src/db/embedded-postgres.ts';
+import { checkPdfOriginal } from '../../src/modules/documents/check.ts';
+import { createVeraPdf, defaultVeraPdfBin } from '../../src/modules/documents/verapdf.ts';
+import { createOrganization, createUser, signInAs } from '../support/auth.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { samplePassport } from '../support/objects.ts';
 import { projectRoot } from '../support/paths.ts';
 
 const serverScript = path.join(projectRoot, 'src', 'server.ts');
@@ -57,6 +63,25 @@ async function waitForReady(port: number, output: () => string, timeoutMs = 90_0
 
 function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+/** inject() over real HTTP, so the sign-in helper drives a portal process as it drives an app in this one. */
+function overHttp(baseUrl: string): Pick<FastifyInstance, 'inject'> {
+  const over = {
+    async inject(options: { method?: string; url: string; headers?: Record<string, string>; payload?: object }) {
+      const response = await fetch(`${baseUrl}${options.url}`, {
+        method: options.method ?? 'GET',
+        redirect: 'manual',
+        headers: { ...options.headers, ...(options.payload ? { 'content-type': 'application/json' } : {}) },
+        ...(options.payload ? { body: JSON.stringify(options.payload) } : {}),
+      });
+      const headers: Record<string, string | string[]> = Object.fromEntries(response.headers.entries());
+      headers['set-cookie'] = response.headers.getSetCookie();
+      return { statusCode: response.status, headers, body: await response.text() };
+    },
+  };
+  // Only statusCode, headers and body of the answer are read by the sign-in helper.
+  return over as unknown as Pick<FastifyInstance, 'inject'>;
 }
 
 afterAll(() => {
@@ -127,5 +152,92 @@ describe('the server process', () => {
     third.child.kill('SIGTERM');
     expect(await exited(third.child)).toBe(0);
     expect(await postmasterAlive(clusterDir)).toBe(false);
+  }, 300_000);
+
+  it('renders the extract of an approval committed by a web-only node that died, once a working node runs', async () => {
+    const database = await createTestDatabase();
+    try {
+      const organizationBin = '990340001230';
+      const organizationId = await createOrganization(database.db, { bin: organizationBin });
+      const staff = await createUser(database.db, 'staff', { organizationId });
+      const reviewer = await createUser(database.db, 'reviewer');
+      const passport = { ...samplePassport('Система после сбоя'), owner_organization_id: organizationId };
+      const object = await database.db
+        .insertInto('objects')
+        .values({ organization_id: organizationId, passport: JSON.stringify(passport), kind: passport.kind, class: passport.class, name_kk: passport.name.full.kk, name_ru: passport.name.full.ru, purpose_kk: passport.purpose.kk, purpose_ru: passport.purpose.ru, stage: 'creation', step: 'development_work' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const snapshot = { version: 1, passport, state: { stage: 'creation', step: 'development_work' }, organization: { id: organizationId, bin: organizationBin, nameKk: 'Сынақ министрлігі', nameRu: 'Тестовое министерство' }, documents: [] };
+      const submittedAt = new Date();
+      const reviewCase = await database.db
+        .insertInto('review_cases')
+        .values({ number: 'RC-2026-900001', object_id: object.id, organization_id: organizationId, kind: 'registration', object_version: 1, snapshot: JSON.stringify(snapshot), submitted_at: submittedAt, submitted_by: staff.id, due_at: new Date(submittedAt.getTime() + 7 * 86_400_000) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const env = {
+        NODE_ENV: 'test',
+        DATABASE_URL: database.url,
+        DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portal-jobs-')),
+        SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+        DEMO_DATA: 'false',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      };
+
+      // A web-only node approves: the approval and its extract's job commit; nothing renders here.
+      const web = startServer({ ...env, JOBS_WORK: 'false' });
+      await waitForReady(port, web.output);
+      const session = await signInAs(overHttp(baseUrl), reviewer);
+      const approved = await fetch(`${baseUrl}/api/review-cases/${reviewCase.id}/decision`, {
+        method: 'POST',
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'approve' }),
+      });
+      expect(approved.status).toBe(200);
+      const { issuedDocument } = (await approved.json()) as { issuedDocument: { id: string; number: string; extractReady: boolean } };
+      expect(issuedDocument.extractReady).toBe(false);
+      const verifyQuery = `number=${encodeURIComponent(issuedDocument.number)}&bin=${organizationBin}`;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const pending = await fetch(`${baseUrl}/verify/extract.pdf?${verifyQuery}`, { headers: { accept: 'application/json' } });
+      expect(pending.status).toBe(503);
+      expect(pending.headers.get('retry-after')).toBe('5');
+      for (const [lang, text] of [['kk', 'Үзінді дайындалуда'], ['ru', 'Выписка готовится'], ['en', 'The extract is being prepared']]) {
+        const page = await (await fetch(`${baseUrl}/verify?${verifyQuery}`, { headers: { cookie: `lang=${lang}` } })).text();
+        expect(page).toContain(`data-verified="${issuedDocument.number}"`);
+        expect(page).toContain(text);
+      }
+      const queued = await database.db.selectFrom('issued_documents').select('pdf_sha256').where('id', '=', issuedDocument.id).executeTakeFirstOrThrow();
+      expect(queued.pdf_sha256).toBeNull();
+
+      // It dies before anyone renders anything; a working node comes up and renders the extract.
+      web.child.kill('SIGKILL');
+      await exited(web.child);
+      const worker = startServer(env);
+      await waitForReady(port, worker.output);
+      const deadline = Date.now() + 60_000;
+      let extract = await fetch(`${baseUrl}/verify/extract.pdf?${verifyQuery}`);
+      while (extract.status !== 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        extract = await fetch(`${baseUrl}/verify/extract.pdf?${verifyQuery}`);
+      }
+      expect(extract.status, worker.output()).toBe(200);
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'extract-')), 'extract.pdf');
+      writeFileSync(file, Buffer.from(await extract.arrayBuffer()));
+      const check = await checkPdfOriginal(file, createVeraPdf({ bin: process.env.VERAPDF_BIN ?? defaultVeraPdfBin(projectRoot), timeoutMs: 60_000 }));
+      expect(check.verdict, JSON.stringify(check.reasons)).toBe('accepted');
+      expect(check.text).toContain(issuedDocument.number);
+      const verified = await fetch(`${baseUrl}/api/verify?${verifyQuery}`);
+      expect(verified.status).toBe(200);
+      expect(await verified.json()).toMatchObject({ number: issuedDocument.number, ownerBin: organizationBin });
+      const page = await (await fetch(`${baseUrl}/verify?${verifyQuery}`)).text();
+      expect(page).not.toContain('data-extract-pending');
+      worker.child.kill('SIGTERM');
+      expect(await exited(worker.child)).toBe(0);
+    } finally {
+      await database.destroy();
+    }
   }, 300_000);
 });

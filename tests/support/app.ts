@@ -4,8 +4,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import app from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { createAppDependencies } from '../../src/deps.ts';
-import { type DocumentCheckWorker, startDocumentCheckWorker } from '../../src/modules/documents/check-worker.ts';
+import { createAppDependencies, startBackgroundJobs } from '../../src/deps.ts';
 import { createDocumentStore } from '../../src/modules/documents/store.ts';
 import { createVeraPdfPool, type VeraPdfPool } from '../../src/modules/documents/verapdf-pool.ts';
 import { buildServerOptions } from '../../src/server-options.ts';
@@ -23,7 +22,7 @@ export function testConfig(database: Pick<TestDatabase, 'url'>, env: Record<stri
 }
 
 export interface TestAppOptions {
-  /** Run the real veraPDF check worker (pg-boss, a warm veraPDF pool) as the server does. */
+  /** Run the real veraPDF check worker (a warm veraPDF pool) as the server does; without, checks stay queued. */
   documentChecks?: boolean;
   /** JVMs in that pool (default 2, the machine's cores). */
   veraPdfPoolSize?: number;
@@ -31,33 +30,30 @@ export interface TestAppOptions {
 
 const quiet = { info() {}, warn() {}, error() {} };
 
-/** The real app with the server's own options, on a test database; requests go through inject(). */
+/** Polls, sweeps and retries of the background jobs, shortened so that tests wait little. */
+export const TEST_JOB_TIMING = { pollingIntervalSeconds: 0.5, sweepIntervalMs: 500, retryDelaySeconds: 1 };
+
+/**
+ * The real app with the server's own options, on a test database; requests go through inject().
+ * Its job queue and workers are started as the server starts them (the extracts, mail without an
+ * SMTP server, the review jobs without their schedules).
+ */
 export async function buildTestApp(database: TestDatabase, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const config = testConfig(database, env);
   const fastify = Fastify(buildServerOptions(config));
   const store = createDocumentStore(config.dataDir);
-  let pool: VeraPdfPool | null = null;
-  let worker: DocumentCheckWorker | null = null;
-  if (options.documentChecks) {
-    pool = createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: options.veraPdfPoolSize ?? 2 });
-    worker = await startDocumentCheckWorker({
-      connectionString: database.url,
-      db: database.db,
-      store,
-      veraPdf: pool,
-      concurrency: pool.size,
-      log: quiet,
-      sweepIntervalMs: 500,
-      pollingIntervalSeconds: 0.5,
-      retryDelaySeconds: 1,
-      fixitySchedule: false,
-    });
-  }
+  const pool: VeraPdfPool | null = options.documentChecks
+    ? createVeraPdfPool({ bin: config.veraPdfBin, timeoutMs: config.veraPdfTimeoutMs, size: options.veraPdfPoolSize ?? 2 })
+    : null;
+  const background = await startBackgroundJobs({ config, db: database.db, connectionString: database.url, store, veraPdf: pool, log: quiet, schedules: false, timing: TEST_JOB_TIMING });
   fastify.addHook('onClose', async () => {
-    await worker?.stop();
+    await background.stop();
     await pool?.close();
   });
-  await fastify.register(app, createAppDependencies(config, database.db, { store, documentChecks: worker, ...(pool ? { veraPdf: pool } : {}) }));
+  await fastify.register(
+    app,
+    createAppDependencies(config, database.db, { store, jobs: background.jobs, documentChecks: background.documentChecks, ...(pool ? { veraPdf: pool } : {}) }),
+  );
   await fastify.ready();
   return fastify;
 }

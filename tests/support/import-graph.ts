@@ -22,7 +22,7 @@ export interface ImportEdge {
 }
 
 const KERNEL_FILES = new Set(['config.ts', 'errors.ts', 'schema-registry.ts']);
-const KERNEL_FOLDERS = new Set(['access', 'db', 'web']);
+const KERNEL_FOLDERS = new Set(['access', 'db', 'jobs', 'web']);
 const COMPOSITION_FILES = new Set(['app.ts', 'deps.ts', 'server.ts', 'server-options.ts', 'runtime.ts']);
 
 /** The unit of a file relative to src/: "modules/objects", "pages/object-page", "web", "app.ts", … */

@@ -18,6 +18,7 @@ describe('configuration', () => {
     expect(config.uploadLimitBytes).toBe(50 * 1024 * 1024);
     expect(config.demoData).toBe(true);
     expect(config.databaseNamedStatements).toBe(true);
+    expect(config.jobsWork).toBe(true);
     expect(config.pageCacheBytes).toBe(64 * 1024 * 1024);
     expect(config.sessionSecret.length).toBeGreaterThanOrEqual(32);
     const stored = readFileSync(path.join(dataDir, 'session-secret'), 'utf8').trim();
@@ -43,6 +44,7 @@ describe('configuration', () => {
     [{ SESSION_SECRET: 'short' }, /SESSION_SECRET must be at least 32/],
     [{ DEMO_DATA: 'maybe' }, /DEMO_DATA must be true or false/],
     [{ DATABASE_NAMED_STATEMENTS: 'sometimes' }, /DATABASE_NAMED_STATEMENTS must be true or false/],
+    [{ JOBS_WORK: 'later' }, /JOBS_WORK must be true or false/],
     [{ PAGE_CACHE_MB: '-1' }, /PAGE_CACHE_MB must be at least 0/],
     [{ BASE_URL: 'not a url' }, /BASE_URL must be an absolute/],
   ])('rejects %o with a readable reason', (env, message) => {

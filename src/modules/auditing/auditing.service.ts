@@ -12,6 +12,7 @@ import { ACCESS_KINDS, type AccessKind, type Database } from '../../db/database.
 import { UUID } from '../../db/uuid.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { csvAlmatyMinute, CSV_BOM, csvLine } from '../../web/csv.ts';
+import type { JobSender } from '../../jobs/job-queue.ts';
 import { type ChainHead, verifyAuditChain } from '../audit/audit.service.ts';
 import { endOfAlmatyDay, toAlmatyDate } from '../calendar/working-days.ts';
 import {
@@ -33,6 +34,9 @@ import {
 } from './auditing.repository.ts';
 
 export type { AccessEventView, AuditEventView, AuditFilters, AuditVerification, PublishedHead };
+
+/** The queue of the chain's verifications (audit-jobs.ts works it). */
+export const AUDIT_VERIFY_QUEUE = 'audit.verify';
 
 export const AUDIT_PAGE_SIZE = 50;
 const EXPORT_BATCH = 1000;
@@ -258,10 +262,10 @@ export function runAuditVerification(db: Kysely<Database>, run: { trigger: Audit
   return runningVerification;
 }
 
-/** "Verify now" from the viewer: started, not awaited by the page (it reads the result when it is recorded). */
-export function requestAuditVerification(db: Kysely<Database>, actor: AuthUser | null | undefined, onError: (error: unknown) => void): void {
+/** "Verify now" from the viewer: queued for a working node (audit-jobs.ts); the page reads the result when it is recorded. */
+export async function requestAuditVerification(db: Kysely<Database>, jobs: JobSender, actor: AuthUser | null | undefined): Promise<void> {
   requirePermission(actor, 'audit.read');
-  runAuditVerification(db, { trigger: 'manual', requestedBy: actor.id }).catch(onError);
+  await jobs.send(db, AUDIT_VERIFY_QUEUE, { trigger: 'manual', requestedBy: actor.id });
 }
 
 /**

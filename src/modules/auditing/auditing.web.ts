@@ -109,7 +109,7 @@ export default async function auditingWeb(fastify: FastifyInstance): Promise<voi
   }
 
   fastify.post('/audit/verify', { config: read }, async (request, reply) => {
-    requestAuditVerification(db, request.user, (error) => request.log.error({ err: error }, 'audit chain verification failed to run'));
+    await requestAuditVerification(db, fastify.deps.jobs, request.user);
     request.session.flash = 'auditing.flash.verification_started';
     return reply.redirect('/audit#chain', 303);
   });

@@ -1,34 +1,31 @@
 /**
- * Runs veraPDF over uploaded PDF originals, and the daily fixity check, through pg-boss.
+ * Runs veraPDF over uploaded PDF originals, and the daily fixity check, on the process's job queue.
  *
  * As for mail (notifications/mail-worker.ts), the table is the source of truth: document_files
- * rows in queued / checking / check_failed are what is left to check. A sweep queues one job per
- * such row (singletonKey = the file's id, so a file never has two jobs), at start, every few
- * seconds and whenever an upload wakes it. The worker takes at most twice as many jobs at once as
- * the veraPDF pool has JVMs (localConcurrency; the pool queues the second and hands it to a JVM
- * ahead): the rest wait in the queue, which is the back-pressure.
+ * rows in queued / checking / check_failed are what is left to check. An upload queues its check
+ * in its own transaction (check-queue.ts); a sweep, at start, every few seconds and whenever an
+ * upload wakes it, queues one job per such row that has none (singletonKey = the file's id, so a
+ * file never has two jobs) — the safety net for jobs lost or given up. The worker takes at most
+ * twice as many jobs at once as the veraPDF pool has JVMs (the pool queues the second and hands it
+ * to a JVM ahead): the rest wait in the queue, which is the back-pressure.
  * A crash or timeout of veraPDF fails the job, and pg-boss retries it with backoff; after the last
  * retry the file stays "could not be checked" (check_failed) until an administrator's recheck or
  * the next start — it is never accepted unchecked.
  */
 import type { Kysely } from 'kysely';
-import { type JobResult, type JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Database } from '../../db/database.ts';
-import { PG_BOSS_SCHEMA } from '../notifications/mail-worker.ts';
-import { MAX_CHECK_ATTEMPTS, pendingDocumentFiles, runDocumentCheck, runFixityCheck } from './documents.service.ts';
+import { type JobLogger, type JobQueue, type RetryPolicy, retryLater, startSweep } from '../../jobs/job-queue.ts';
+import { type CheckJob, DOCUMENT_CHECK_QUEUE, documentCheckQueueSettings } from './check-queue.ts';
+import { MAX_CHECK_ATTEMPTS, pendingDocumentFiles, runDocumentCheck } from './document-check.service.ts';
+import { runFixityCheck } from './fixity.service.ts';
 import type { DocumentStore } from './store.ts';
 import type { VeraPdf } from './verapdf.ts';
 
-export const DOCUMENT_CHECK_QUEUE = 'document-check';
 export const FIXITY_QUEUE = 'document-fixity';
 /** Every night at 03:00 in Almaty, when nobody uploads. */
 export const FIXITY_CRON = '0 3 * * *';
 
-export interface CheckLogger {
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-  error(object: object, message?: string): void;
-}
+export type CheckLogger = JobLogger;
 
 export interface DocumentCheckWorker {
   /** Looks for files to check now (after an upload) instead of at the next sweep. */
@@ -37,7 +34,7 @@ export interface DocumentCheckWorker {
 }
 
 export interface DocumentCheckWorkerOptions {
-  connectionString: string;
+  jobs: JobQueue;
   db: Kysely<Database>;
   store: DocumentStore;
   veraPdf: VeraPdf;
@@ -45,135 +42,55 @@ export interface DocumentCheckWorkerOptions {
   concurrency: number;
   log: CheckLogger;
   sweepIntervalMs?: number;
-  pollingIntervalSeconds?: number;
-  retryLimit?: number;
   retryDelaySeconds?: number;
   /** Schedule the nightly fixity check (off in tests, which run it directly). */
   fixitySchedule?: boolean;
 }
 
-interface CheckJob {
-  fileId: string;
+/** Up to MAX_CHECK_ATTEMPTS attempts, from 30 s apart to hourly. */
+export function documentCheckRetry(retryDelaySeconds = 30): RetryPolicy {
+  return { retryLimit: MAX_CHECK_ATTEMPTS - 1, retryDelaySeconds, retryBackoff: true, retryDelayMaxSeconds: 3600 };
 }
 
 export async function startDocumentCheckWorker(options: DocumentCheckWorkerOptions): Promise<DocumentCheckWorker> {
-  const { db, store, veraPdf, log } = options;
+  const { jobs, db, store, veraPdf, log } = options;
   const removed = await store.sweepIncoming();
   if (removed > 0) log.info({ removed }, 'removed unfinished uploads');
-  const boss = new PgBoss({
-    connectionString: options.connectionString,
-    schema: PG_BOSS_SCHEMA,
-    max: 2 + options.concurrency,
-    application_name: 'architecture-portal-documents',
-    schedule: options.fixitySchedule ?? true,
-  });
-  boss.on('error', (error) => log.error({ err: error }, 'document check queue error'));
 
-  async function handle(jobs: Array<JobWithMetadata<CheckJob>>): Promise<JobResult[]> {
-    const results: JobResult[] = [];
-    for (const job of jobs) {
-      try {
-        const outcome = await runDocumentCheck({ db, store, veraPdf }, job.data.fileId, { finalAttempt: job.retryCount >= job.retryLimit });
-        if (outcome.outcome === 'retry') {
-          log.warn({ fileId: job.data.fileId, attempt: job.retryCount + 1, error: outcome.error }, 'veraPDF could not check the file; will retry');
-          results.push({ id: job.id, status: 'failed', output: { error: outcome.error } });
-          continue;
-        }
-        if (outcome.outcome === 'failed') log.error({ fileId: job.data.fileId, error: outcome.error }, 'veraPDF could not check the file; left "could not be checked"');
-        results.push({ id: job.id, status: 'completed', output: outcome });
-      } catch (error) {
-        log.error({ err: error, fileId: job.data.fileId }, 'document check job failed');
-        results.push({ id: job.id, status: 'failed', output: { error: String(error) } });
-      }
-    }
-    return results;
-  }
-
-  let workerId: string;
-  try {
-    await boss.start();
-    await boss.createQueue(DOCUMENT_CHECK_QUEUE, { policy: 'exclusive' });
-    await boss.updateQueue(DOCUMENT_CHECK_QUEUE, {
-      retryLimit: options.retryLimit ?? MAX_CHECK_ATTEMPTS - 1,
-      retryDelay: options.retryDelaySeconds ?? 30,
-      retryBackoff: true,
-      retryDelayMax: 3600,
-      // veraPDF's own timeout kills a stuck JVM long before this.
-      expireInSeconds: 15 * 60,
+  const worker = await jobs.work<CheckJob>(
+    DOCUMENT_CHECK_QUEUE,
+    // Twice the JVMs: each is handed its next file while Node still reads the last report (the pool's prefetch).
+    { ...documentCheckQueueSettings(documentCheckRetry(options.retryDelaySeconds)), concurrency: options.concurrency * 2 },
+    async (job) => {
+      const outcome = await runDocumentCheck({ db, store, veraPdf }, job.data.fileId, { finalAttempt: job.finalAttempt });
+      if (outcome.outcome === 'retry') return retryLater('veraPDF could not check the file', { fileId: job.data.fileId, error: outcome.error });
+      if (outcome.outcome === 'failed') log.error({ fileId: job.data.fileId, error: outcome.error }, 'veraPDF could not check the file; left "could not be checked"');
+      return outcome;
+    },
+  );
+  if (options.fixitySchedule ?? true) {
+    await jobs.work(FIXITY_QUEUE, { policy: 'singleton' }, async () => {
+      const result = await runFixityCheck(db, store);
+      if (result.problems.length > 0) log.error({ problems: result.problems }, 'fixity check found missing or altered files');
+      else log.info({ files: result.filesChecked }, 'fixity check passed');
+      return result;
     });
-    workerId = await boss.work(
-      DOCUMENT_CHECK_QUEUE,
-      {
-        includeMetadata: true,
-        perJobResults: true,
-        batchSize: 1,
-        // Twice the JVMs: each is handed its next file while Node still reads the last report (the pool's prefetch).
-        localConcurrency: Math.max(1, options.concurrency * 2),
-        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
-      },
-      handle,
-    );
-    if (options.fixitySchedule ?? true) {
-      await boss.createQueue(FIXITY_QUEUE, { policy: 'singleton' });
-      await boss.schedule(FIXITY_QUEUE, FIXITY_CRON, {}, { tz: 'Asia/Almaty' });
-      await boss.work(FIXITY_QUEUE, async () => {
-        const result = await runFixityCheck(db, store);
-        if (result.problems.length > 0) log.error({ problems: result.problems }, 'fixity check found missing or altered files');
-        else log.info({ files: result.filesChecked }, 'fixity check passed');
-        return result;
-      });
-    }
-  } catch (error) {
-    await boss.stop({ graceful: false }).catch(() => undefined);
-    throw error;
+    await jobs.schedule(FIXITY_QUEUE, FIXITY_CRON);
   }
-
-  let sweeping: Promise<void> | null = null;
-  let again = false;
-  function sweep(): Promise<void> {
-    if (sweeping) {
-      again = true;
-      return sweeping;
-    }
-    sweeping = (async () => {
-      const ids = await pendingDocumentFiles(db);
-      if (ids.length === 0) return;
-      const queued = await boss.insert(
-        DOCUMENT_CHECK_QUEUE,
-        ids.map((fileId) => ({ data: { fileId } satisfies CheckJob, singletonKey: fileId })),
-        { returnId: true },
-      );
-      if ((queued?.length ?? 0) > 0) boss.notifyWorker(workerId);
-    })()
-      .catch((error: unknown) => log.error({ err: error }, 'looking for documents to check failed'))
-      .finally(() => {
-        sweeping = null;
-        if (again && !stopped) {
-          again = false;
-          void sweep();
-        }
-      });
-    return sweeping;
-  }
-  let stopped = false;
-  await sweep();
-  const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 5000);
-  timer.unref();
-  log.info({ concurrency: options.concurrency }, 'document check worker started');
-
-  let stopping: Promise<void> | null = null;
+  const sweep = await startSweep(jobs, worker, {
+    what: 'documents to check',
+    intervalMs: options.sweepIntervalMs ?? 5000,
+    log,
+    queueMissing: async () =>
+      jobs.insert(DOCUMENT_CHECK_QUEUE, (await pendingDocumentFiles(db)).map((fileId) => ({ data: { fileId } satisfies CheckJob, singletonKey: fileId }))),
+  });
+  if (jobs.works) log.info({ concurrency: options.concurrency }, 'document check worker started');
   return {
     wake() {
-      if (!stopped) void sweep();
+      // The upload queued its job: the worker fetches it now rather than at its next poll.
+      worker.wake();
+      sweep.now();
     },
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearInterval(timer);
-        await sweeping;
-        await boss.stop({ graceful: true, timeout: 30_000 });
-      })();
-      return stopping;
-    },
+    stop: () => sweep.stop(),
   };
 }

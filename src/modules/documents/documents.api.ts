@@ -154,7 +154,7 @@ export default jsonApiRoutes('portal-documents-api', async function documentsApi
     async (request, reply) => {
       await requireUploadableObject(db, request.user, request.params.id);
       const upload = await readDocumentUpload(request, store, config.uploadLimitBytes);
-      const version = await uploadDocumentPair({ db, store }, request.user, request.params.id, upload, requestContext(request));
+      const version = await uploadDocumentPair({ db, store, jobs: fastify.deps.jobs }, request.user, request.params.id, upload, requestContext(request));
       fastify.deps.documentChecks?.wake();
       const json = documentVersionJson(version);
       return reply.code(202).header('location', json.files.pdf?.statusUrl ?? `/api/objects/${request.params.id}/documents`).send(json);

@@ -37,10 +37,9 @@ import {
 } from './documents.repository.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 import type { VeraPdfFailedRule } from './verapdf.ts';
+import type { JobSender } from '../../jobs/job-queue.ts';
+import { queueDocumentCheck } from './check-queue.ts';
 
-// The check worker (check-worker.ts, whose owner moves it onto the one job queue) imports these from here.
-export { MAX_CHECK_ATTEMPTS, pendingDocumentFiles, runDocumentCheck } from './document-check.service.ts';
-export { runFixityCheck } from './fixity.service.ts';
 
 export const TITLE_MAX = 300;
 
@@ -189,7 +188,7 @@ function cleanName(name: string, slot: DocumentSlot): string {
  * or removed.
  */
 export async function uploadDocumentPair(
-  deps: { db: Kysely<Database>; store: DocumentStore },
+  deps: { db: Kysely<Database>; store: DocumentStore; jobs: JobSender },
   actor: AuthUser | null | undefined,
   objectId: string,
   input: UploadInput,
@@ -242,6 +241,7 @@ export async function uploadDocumentPair(
         after: { objectId, kind: input.kind, version, title: title || null, files },
         requestId: ctx.requestId ?? null,
       });
+      await queueDocumentCheck(deps.jobs, trx, files.find((file) => file.slot === 'pdf')!.id);
       // Last, so that a failure before it leaves the store untouched; undone (under the locks) if anything after it fails.
       try {
         for (const file of [pdf, docx]) committed.push({ sha256: file.sha256, ...(await store.commit(file)) });

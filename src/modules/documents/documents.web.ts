@@ -56,7 +56,7 @@ export default async function documentsWeb(fastify: FastifyInstance): Promise<vo
     }
     const values = { kind: upload.kind ?? '', title: upload.title ?? '' };
     try {
-      await uploadDocumentPair({ db, store }, request.user, id, upload, { requestId: request.id });
+      await uploadDocumentPair({ db, store, jobs: fastify.deps.jobs }, request.user, id, upload, { requestId: request.id });
     } catch (error) {
       if (error instanceof AppError && error.code === 'VALIDATION_FAILED') {
         return renderUpload(request, reply.status(422), id, values, (error.details as { fields: FieldError[] }).fields);

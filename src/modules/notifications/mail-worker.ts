@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createTransport } from 'nodemailer';
-import { type JobResult, type JobWithMetadata, PgBoss } from 'pg-boss';
-import { connectDatabase } from '../../db/connection.ts';
 import type { Database } from '../../db/database.ts';
+import { lockMessage, pendingMessageIds, recordAttempt } from './notifications.repository.ts';
+import { type JobLogger, type JobQueue, type JobWorker, type QueueSettings, type RetryPolicy, retryLater, startSweep } from '../../jobs/job-queue.ts';
 
 /*
  * Delivery design.
@@ -32,31 +32,16 @@ import type { Database } from '../../db/database.ts';
  * then carries the same Message-ID, which lets mail systems recognize the repeat.
  *
  * Without an SMTP URL no worker runs: messages stay pending and administrators read them on the
- * outbox page. When SMTP is configured later, the pending backlog is sent.
+ * outbox page. When SMTP is configured later, the pending backlog is sent. A web-only node
+ * (JOBS_WORK=false) runs none either: the sweeps of the working nodes find its messages.
  */
 
 export const MAIL_QUEUE = 'mail-send';
-/** pg-boss keeps its tables in a schema of its own in the portal's database. */
-export const PG_BOSS_SCHEMA = 'pgboss';
-
-export interface MailRetryPolicy {
-  /** Retries after the first attempt. */
-  retryLimit: number;
-  /** First delay; with backoff each retry waits about twice as long as the one before. */
-  retryDelaySeconds: number;
-  retryBackoff: boolean;
-  retryDelayMaxSeconds: number;
-}
 
 /** About 30 s, 1, 2, 4, 8, 16, 32 min, then hourly: an SMTP outage of several hours loses nothing. */
-export const DEFAULT_MAIL_RETRY: MailRetryPolicy = { retryLimit: 10, retryDelaySeconds: 30, retryBackoff: true, retryDelayMaxSeconds: 3600 };
+export const DEFAULT_MAIL_RETRY: RetryPolicy = { retryLimit: 10, retryDelaySeconds: 30, retryBackoff: true, retryDelayMaxSeconds: 3600 };
 
-/** The part of pino (and fastify's logger) the worker uses. */
-export interface MailLogger {
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-  error(object: object, message?: string): void;
-}
+export type MailLogger = JobLogger;
 
 export interface OutgoingMail {
   from: string;
@@ -87,15 +72,14 @@ export interface MailWorker {
 }
 
 export interface MailWorkerOptions {
-  connectionString: string;
+  jobs: JobQueue;
+  db: Kysely<Database>;
   smtpUrl: string | undefined;
   from: string;
   log: MailLogger;
   /** How often pending messages are looked for (default 5 s). */
   sweepIntervalMs?: number;
-  /** How often the job worker polls for due jobs (default 2 s; pg-boss's minimum is 0.5). */
-  pollingIntervalSeconds?: number;
-  retry?: Partial<MailRetryPolicy>;
+  retry?: Partial<RetryPolicy>;
 }
 
 interface MailJob {
@@ -139,166 +123,97 @@ export async function sendOutboxMessage(
   options: { from: string; finalAttempt: boolean },
 ): Promise<SendResult> {
   return db.transaction().execute(async (trx): Promise<SendResult> => {
-    const row = await trx.selectFrom('mail_outbox').selectAll().where('id', '=', id).forUpdate().skipLocked().executeTakeFirst();
-    if (!row || row.status !== 'pending') return { outcome: 'skipped' };
+    const message = await lockMessage(trx, id);
+    if (!message || message.status !== 'pending') return { outcome: 'skipped' };
     try {
       await transport.sendMail({
         from: options.from,
-        to: row.recipient,
-        subject: row.subject,
-        text: row.body_text,
-        html: row.body_html,
+        to: message.recipient,
+        subject: message.subject,
+        text: message.bodyText,
+        html: message.bodyHtml,
         // The same on every attempt, so a repeat after a crash is recognizable as the same message.
-        messageId: `<${row.id}@${messageIdDomain(options.from)}>`,
+        messageId: `<${message.id}@${messageIdDomain(options.from)}>`,
         headers: { 'Auto-Submitted': 'auto-generated' },
       });
     } catch (error) {
       const description = describeError(error);
       const failed = options.finalAttempt || isPermanentRefusal(error);
-      await trx
-        .updateTable('mail_outbox')
-        .set({ attempts: row.attempts + 1, last_error: description, status: failed ? 'failed' : 'pending' })
-        .where('id', '=', id)
-        .execute();
+      await recordAttempt(trx, id, { attempts: message.attempts + 1, lastError: description, status: failed ? 'failed' : 'pending' });
       return failed ? { outcome: 'failed', error: description } : { outcome: 'retry', error: description };
     }
-    await trx.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1 }).where('id', '=', id).execute();
+    await recordAttempt(trx, id, { attempts: message.attempts + 1, status: 'sent', sentAt: new Date() });
     return { outcome: 'sent' };
   });
 }
 
 /** The queue of send jobs: one job at a time per message (see the delivery design above). */
-export async function ensureMailQueue(boss: PgBoss, retry: MailRetryPolicy): Promise<void> {
-  await boss.createQueue(MAIL_QUEUE, { policy: 'exclusive' });
-  // Applied on every start, so a changed retry policy reaches jobs queued from then on.
-  await boss.updateQueue(MAIL_QUEUE, {
-    retryLimit: retry.retryLimit,
-    retryDelay: retry.retryDelaySeconds,
-    retryBackoff: retry.retryBackoff,
-    // pg-boss accepts a ceiling only for backoff.
-    retryDelayMax: retry.retryBackoff ? retry.retryDelayMaxSeconds : null,
-  });
+export function ensureMailQueue(jobs: JobQueue, retry: RetryPolicy): Promise<void> {
+  return jobs.define(MAIL_QUEUE, mailQueueSettings(retry));
+}
+
+function mailQueueSettings(retry: RetryPolicy): QueueSettings {
+  return { policy: 'exclusive', retry };
 }
 
 /** Queues a job for every pending message that has none; returns how many were queued now. */
-export async function queuePendingMail(db: Kysely<Database>, boss: PgBoss): Promise<number> {
+export async function queuePendingMail(db: Kysely<Database>, jobs: JobQueue): Promise<number> {
   let queued = 0;
   let after: string | null = null;
   // In batches, oldest first, through all of them: a long backlog must not hide newer messages.
   for (;;) {
-    let query = db.selectFrom('mail_outbox').select('id').where('status', '=', 'pending').orderBy('created_at').orderBy('id').limit(SWEEP_BATCH);
-    if (after !== null) query = query.where(sql<boolean>`(created_at, id) > (SELECT created_at, id FROM mail_outbox WHERE id = ${after}::uuid)`);
-    const pending = await query.execute();
-    if (pending.length > 0) {
-      const ids = await boss.insert(
-        MAIL_QUEUE,
-        pending.map((row) => ({ data: { outboxId: row.id } satisfies MailJob, singletonKey: row.id })),
-        // Only the jobs actually created come back: rows that already had one conflict and are skipped.
-        { returnId: true },
-      );
-      queued += ids?.length ?? 0;
-    }
+    const pending = await pendingMessageIds(db, SWEEP_BATCH, after);
+    queued += await jobs.insert(
+      MAIL_QUEUE,
+      pending.map((outboxId) => ({ data: { outboxId } satisfies MailJob, singletonKey: outboxId })),
+    );
     if (pending.length < SWEEP_BATCH) return queued;
-    after = pending[pending.length - 1]!.id;
+    after = pending[pending.length - 1]!;
   }
 }
 
 /**
- * Starts sending the outbox over SMTP with pg-boss on the portal's database (its own schema).
- * Call after migrations; stop it before closing the database. Without `smtpUrl` it starts
- * nothing and mail waits in the outbox.
+ * Sends the outbox over SMTP through the process's job queue. Call after migrations; stop it
+ * before the queue. Without `smtpUrl` it starts nothing and mail waits in the outbox.
  */
 export async function startMailWorker(options: MailWorkerOptions): Promise<MailWorker> {
-  const { log } = options;
+  const { db, jobs, log } = options;
   if (!options.smtpUrl) {
     log.info({}, 'SMTP_URL is not set: e-mail is not sent and waits in the outbox (/admin/outbox)');
     return { stop: async () => undefined };
   }
+  // A web-only node (JOBS_WORK=false) leaves the outbox to the sweeps of the nodes that work jobs.
+  if (!jobs.works) return { stop: async () => undefined };
   const retry = { ...DEFAULT_MAIL_RETRY, ...options.retry };
   const transport = createSmtpTransport(options.smtpUrl);
-  const database = connectDatabase(options.connectionString, { max: 2 });
-  const boss = new PgBoss({
-    connectionString: options.connectionString,
-    schema: PG_BOSS_SCHEMA,
-    max: 3,
-    application_name: 'architecture-portal-mail',
-    // No cron schedules are used; the sweep below runs in-process.
-    schedule: false,
-  });
-  boss.on('error', (error) => log.error({ err: error }, 'mail queue error'));
-  boss.on('warning', (warning) => log.warn({ warning }, 'mail queue warning'));
 
-  async function handle(jobs: Array<JobWithMetadata<MailJob>>): Promise<JobResult[]> {
-    const results: JobResult[] = [];
-    for (const job of jobs) {
-      const finalAttempt = job.retryCount >= job.retryLimit;
-      try {
-        const result = await sendOutboxMessage(database.db, transport, job.data.outboxId, { from: options.from, finalAttempt });
-        if (result.outcome === 'sent') log.info({ outboxId: job.data.outboxId }, 'e-mail sent');
-        if (result.outcome === 'failed') log.error({ outboxId: job.data.outboxId, error: result.error }, 'e-mail could not be sent; marked failed');
-        if (result.outcome === 'retry') {
-          log.warn({ outboxId: job.data.outboxId, attempt: job.retryCount + 1, error: result.error }, 'sending e-mail failed; will retry');
-          results.push({ id: job.id, status: 'failed', output: { error: result.error } });
-          continue;
-        }
-        results.push({ id: job.id, status: 'completed' });
-      } catch (error) {
-        // The database, not SMTP, failed: nothing was recorded, so let pg-boss try again.
-        log.error({ err: error, outboxId: job.data.outboxId }, 'e-mail job failed');
-        results.push({ id: job.id, status: 'failed', output: { error: describeError(error) } });
-      }
-    }
-    return results;
-  }
-
-  let workerId: string;
+  let worker: JobWorker;
   try {
-    await boss.start();
-    await ensureMailQueue(boss, retry);
-    workerId = await boss.work(
-      MAIL_QUEUE,
-      { includeMetadata: true, perJobResults: true, batchSize: SENDS_PER_FETCH, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
-      handle,
-    );
+    worker = await jobs.work<MailJob>(MAIL_QUEUE, { ...mailQueueSettings(retry), batchSize: SENDS_PER_FETCH }, async (job) => {
+      const result = await sendOutboxMessage(db, transport, job.data.outboxId, { from: options.from, finalAttempt: job.finalAttempt });
+      if (result.outcome === 'sent') log.info({ outboxId: job.data.outboxId }, 'e-mail sent');
+      if (result.outcome === 'failed') log.error({ outboxId: job.data.outboxId, error: result.error }, 'e-mail could not be sent; marked failed');
+      // The attempt is recorded on the row; pg-boss retries the job.
+      if (result.outcome === 'retry') return retryLater('sending e-mail failed', { outboxId: job.data.outboxId, error: result.error });
+      return result;
+    });
   } catch (error) {
-    await boss.stop({ graceful: false }).catch(() => undefined);
-    await database.close().catch(() => undefined);
     transport.close();
     throw error;
   }
-
   transport.verify().catch((error: unknown) =>
     log.warn({ error: describeError(error) }, 'the SMTP server does not answer; e-mail will be retried'),
   );
 
-  let sweeping: Promise<void> | null = null;
-  function sweep(): Promise<void> {
-    sweeping ??= queuePendingMail(database.db, boss)
-      .then((queued) => {
-        // Wake the worker now rather than at its next poll.
-        if (queued > 0) boss.notifyWorker(workerId);
-      })
-      .catch((error: unknown) => log.error({ err: error }, 'looking for pending e-mail failed'))
-      .finally(() => {
-        sweeping = null;
-      });
-    return sweeping;
-  }
-  await sweep();
-  const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 5000);
-  timer.unref();
+  const sweep = await startSweep(jobs, worker, { what: 'pending e-mail', intervalMs: options.sweepIntervalMs ?? 5000, log, queueMissing: () => queuePendingMail(db, jobs) });
   log.info({}, 'mail worker started');
 
   let stopping: Promise<void> | null = null;
   return {
     stop() {
       stopping ??= (async () => {
-        clearInterval(timer);
-        await sweeping;
-        // Graceful: a message being sent now is finished and recorded before the pool closes.
-        await boss.stop({ graceful: true, timeout: 30_000 });
+        await sweep.stop();
         transport.close();
-        await database.close();
       })();
       return stopping;
     },

@@ -20,13 +20,13 @@
  */
 import { personName } from '../../access/permissions.ts';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { PgBoss } from 'pg-boss';
 import type { Database } from '../../db/database.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { addWorkingDays, deadlineStatus, endOfAlmatyDay, isWorkingDay, toAlmatyDate } from '../calendar/working-days.ts';
-import { PG_BOSS_SCHEMA } from '../notifications/mail-worker.ts';
+import type { JobLogger, JobQueue } from '../../jobs/job-queue.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
+import { activeUsers, casesToRemind, digestSentOn, lockCaseToRemind, markReminderSent, overdueOpenCases, type Person } from './reviews.repository.ts';
 
 export const REVIEW_REMINDER_QUEUE = 'review-due-reminders';
 export const REVIEW_DIGEST_QUEUE = 'review-overdue-digest';
@@ -34,7 +34,6 @@ export const REVIEW_DIGEST_QUEUE = 'review-overdue-digest';
 export const REVIEW_REMINDER_CRON = '0 9 * * *';
 /** Every day at 08:00 in Almaty. */
 export const REVIEW_DIGEST_CRON = '0 8 * * *';
-const TIME_ZONE = 'Asia/Almaty';
 
 const SYSTEM_ACTOR: Actor = { kind: 'system', label: 'system:review-jobs' };
 /** Serializes digests, so that two runs on the same day cannot both find none sent yet. */
@@ -59,23 +58,13 @@ function fullName(row: { surname: string; given_name: string; patronymic: string
   return personName(row) || row.email;
 }
 
-type Recipient = { id: string; email: string; surname: string; given_name: string; patronymic: string | null };
-
-async function reminderRecipients(trx: Transaction<Database>, takenBy: string | null): Promise<{ to: 'taker' | 'reviewers'; users: Recipient[] }> {
-  const columns = ['id', 'email', 'surname', 'given_name', 'patronymic'] as const;
+async function reminderRecipients(trx: Transaction<Database>, takenBy: string | null): Promise<{ to: 'taker' | 'reviewers'; users: Person[] }> {
   if (takenBy) {
     // Whoever took it, while they can still decide it (reviewers and administrators can).
-    const taker = await trx
-      .selectFrom('users')
-      .select(columns)
-      .where('id', '=', takenBy)
-      .where('status', '=', 'active')
-      .where('role', 'in', ['reviewer', 'admin'])
-      .executeTakeFirst();
+    const [taker] = await activeUsers(trx, ['reviewer', 'admin'], takenBy);
     if (taker) return { to: 'taker', users: [taker] };
   }
-  const reviewers = await trx.selectFrom('users').select(columns).where('role', '=', 'reviewer').where('status', '=', 'active').orderBy('email').execute();
-  return { to: 'reviewers', users: reviewers };
+  return { to: 'reviewers', users: await activeUsers(trx, ['reviewer']) };
 }
 
 /**
@@ -89,45 +78,25 @@ export async function sendDueReminders(db: Kysely<Database>, options: ReviewJobO
   if (!isWorkingDay(today, calendar)) return { cases: 0, messages: 0 };
   const nextWorkingDay = addWorkingDays(today, 1, calendar);
   // Due after today, and no later than the end of the next working day.
-  const after = endOfAlmatyDay(today);
-  const until = endOfAlmatyDay(nextWorkingDay);
-  const candidates = await db
-    .selectFrom('review_cases')
-    .select('id')
-    .where('status', '=', 'open')
-    .where('reminder_sent_at', 'is', null)
-    .where('due_at', '>', after)
-    .where('due_at', '<=', until)
-    .orderBy('due_at')
-    .orderBy('number')
-    .execute();
+  const candidates = await casesToRemind(db, endOfAlmatyDay(today), endOfAlmatyDay(nextWorkingDay));
 
   let cases = 0;
   let messages = 0;
-  for (const { id } of candidates) {
+  for (const id of candidates) {
     const sent = await db.transaction().execute(async (trx) => {
       // Another run holds it (and will remind it), or it changed since: re-checked under the lock.
-      const row = await trx
-        .selectFrom('review_cases')
-        .select(['id', 'number', 'snapshot', 'due_at', 'taken_by'])
-        .where('id', '=', id)
-        .where('status', '=', 'open')
-        .where('reminder_sent_at', 'is', null)
-        .where('due_at', '>', now)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst();
+      const row = await lockCaseToRemind(trx, id, now);
       if (!row) return null;
-      const recipients = await reminderRecipients(trx, row.taken_by);
+      const recipients = await reminderRecipients(trx, row.takenBy);
       // Nobody to tell (no active reviewer): not marked, so a later run can still remind it.
       if (recipients.users.length === 0) return null;
-      await trx.updateTable('review_cases').set({ reminder_sent_at: now }).where('id', '=', row.id).execute();
+      await markReminderSent(trx, row.id, now);
       const names = objectNames(row.snapshot);
       for (const user of recipients.users) {
         await enqueueMail(trx, {
           to: user.email,
           template: 'review_due_reminder',
-          params: { fullName: fullName(user), caseNumber: row.number, objectName: names.ru, objectNameKk: names.kk, dueAt: row.due_at, link: `${options.baseUrl}/review/cases/${row.id}` },
+          params: { fullName: fullName(user), caseNumber: row.number, objectName: names.ru, objectNameKk: names.kk, dueAt: row.dueAt, link: `${options.baseUrl}/review/cases/${row.id}` },
           entity: { type: 'review_case', id: row.id },
         });
       }
@@ -137,7 +106,7 @@ export async function sendDueReminders(db: Kysely<Database>, options: ReviewJobO
         entityId: row.id,
         action: 'review_case.reminder_sent',
         before: { reminderSentAt: null },
-        after: { reminderSentAt: now.toISOString(), number: row.number, dueAt: row.due_at.toISOString(), to: recipients.to, recipients: recipients.users.map((user) => user.id) },
+        after: { reminderSentAt: now.toISOString(), number: row.number, dueAt: row.dueAt.toISOString(), to: recipients.to, recipients: recipients.users.map((user) => user.id) },
       });
       return recipients.users.length;
     });
@@ -160,39 +129,19 @@ export async function sendOverdueDigest(db: Kysely<Database>, options: ReviewJob
   const calendar = await loadCalendarData(db);
   const today = toAlmatyDate(now);
   return db.transaction().execute(async (trx) => {
-    const cases = await trx
-      .selectFrom('review_cases')
-      .select(['id', 'number', 'snapshot', 'due_at'])
-      .where('status', '=', 'open')
-      .where('due_at', '<', now)
-      .orderBy('due_at')
-      .orderBy('number')
-      .execute();
+    const cases = await overdueOpenCases(trx, now);
     if (cases.length === 0) return { overdue: 0, messages: 0 };
 
     await sql`SELECT pg_advisory_xact_lock(${DIGEST_LOCK})`.execute(trx);
-    const already = await trx
-      .selectFrom('audit_events')
-      .select('id')
-      .where('action', '=', 'review_cases.overdue_digest_sent')
-      .where('entity_type', '=', 'review_cases')
-      .where('entity_id', '=', today)
-      .executeTakeFirst();
-    if (already) return { overdue: cases.length, messages: 0 };
+    if (await digestSentOn(trx, today)) return { overdue: cases.length, messages: 0 };
 
-    const admins = await trx
-      .selectFrom('users')
-      .select(['id', 'email', 'surname', 'given_name', 'patronymic'])
-      .where('role', '=', 'admin')
-      .where('status', '=', 'active')
-      .orderBy('email')
-      .execute();
+    const admins = await activeUsers(trx, ['admin']);
     if (admins.length === 0) return { overdue: cases.length, messages: 0 };
 
     const lines = cases.map((row) => {
       const names = objectNames(row.snapshot);
-      const { workingDaysOverdue } = deadlineStatus(now, row.due_at, calendar);
-      return `${row.number} — ${names.kk} / ${names.ru} — due ${toAlmatyDate(row.due_at)} — ${workingDaysOverdue}`;
+      const { workingDaysOverdue } = deadlineStatus(now, row.dueAt, calendar);
+      return `${row.number} — ${names.kk} / ${names.ru} — due ${toAlmatyDate(row.dueAt)} — ${workingDaysOverdue}`;
     });
     for (const admin of admins) {
       await enqueueMail(trx, {
@@ -214,15 +163,12 @@ export async function sendOverdueDigest(db: Kysely<Database>, options: ReviewJob
 }
 
 // ---------------------------------------------------------------------------------------------
-// pg-boss
+// On the job queue
 
-export interface ReviewJobsLogger {
-  info(object: object, message?: string): void;
-  error(object: object, message?: string): void;
-}
+export type ReviewJobsLogger = Pick<JobLogger, 'info' | 'error'>;
 
 export interface ReviewJobsOptions {
-  connectionString: string;
+  jobs: JobQueue;
   db: Kysely<Database>;
   baseUrl: string;
   log: ReviewJobsLogger;
@@ -232,30 +178,18 @@ export interface ReviewJobsOptions {
   clock?: () => Date;
 }
 
-export interface ReviewJobs {
-  stop(): Promise<void>;
-}
-
 /**
- * Runs the reminders (09:00) and the overdue digest (08:00), Almaty time, through pg-boss on the
- * portal's database. Schedules live in the database, so every instance may start this: pg-boss
- * sends each occurrence once, the singleton queues run one job at a time, and both functions are
- * safe to run again. A missed occurrence (the portal was down at 9) is sent once when it is back.
+ * Runs the reminders (09:00) and the overdue digest (08:00), Almaty time, on the process's job
+ * queue. Schedules live in the database, so every instance may start this: pg-boss sends each
+ * occurrence once, the singleton queues run one job at a time, and both functions are safe to run
+ * again (a failed run is retried). A missed occurrence (the portal was down at 9) is sent once
+ * when it is back.
  */
-export async function startReviewJobs(options: ReviewJobsOptions): Promise<ReviewJobs> {
-  const { db, log } = options;
+export async function startReviewJobs(options: ReviewJobsOptions): Promise<void> {
+  const { jobs, db, log } = options;
   const clock = options.clock ?? (() => new Date());
   const schedule = options.schedule ?? true;
-  const boss = new PgBoss({
-    connectionString: options.connectionString,
-    schema: PG_BOSS_SCHEMA,
-    max: 2,
-    application_name: 'architecture-portal-review-jobs',
-    schedule,
-  });
-  boss.on('error', (error) => log.error({ err: error }, 'review jobs queue error'));
-
-  const jobs = [
+  const runs = [
     {
       queue: REVIEW_REMINDER_QUEUE,
       cron: REVIEW_REMINDER_CRON,
@@ -275,33 +209,9 @@ export async function startReviewJobs(options: ReviewJobsOptions): Promise<Revie
       },
     },
   ];
-
-  try {
-    await boss.start();
-    for (const job of jobs) {
-      await boss.createQueue(job.queue, { policy: 'singleton' });
-      await boss.work(job.queue, async () => {
-        try {
-          return await job.run();
-        } catch (error) {
-          // Failed, so pg-boss retries it; both functions are safe to run again.
-          log.error({ err: error, queue: job.queue }, 'review job failed');
-          throw error;
-        }
-      });
-      if (schedule) await boss.schedule(job.queue, job.cron, {}, { tz: TIME_ZONE, missed: 'once' });
-    }
-  } catch (error) {
-    await boss.stop({ graceful: false }).catch(() => undefined);
-    throw error;
+  for (const job of runs) {
+    await jobs.work(job.queue, { policy: 'singleton' }, job.run);
+    if (schedule) await jobs.schedule(job.queue, job.cron, { missed: 'once' });
   }
-  log.info({ schedule }, 'review jobs started');
-
-  let stopping: Promise<void> | null = null;
-  return {
-    stop() {
-      stopping ??= boss.stop({ graceful: true, timeout: 30_000 });
-      return stopping;
-    },
-  };
+  if (jobs.works) log.info({ schedule }, 'review jobs started');
 }

@@ -11,14 +11,14 @@ import { objectIdParams } from '../objects/objects.api.ts';
 import {
   addReviewComment,
   type CaseSummary,
-  decideReviewCase,
   getReviewCase,
   listReviewCases,
   QUEUE_FILTERS,
   type QueueFilter,
   submitForReview,
-  verifyIssuedDocument,
 } from './reviews.service.ts';
+import { decideReviewCase } from './review-decisions.service.ts';
+import { verifyIssuedDocument } from './issued-documents.service.ts';
 import { VERIFY_LIMIT } from './reviews.web.ts';
 
 const reviewCaseSchema = object({
@@ -120,10 +120,10 @@ export const reviewsApiSchemas = {
 } satisfies Record<string, FastifySchema>;
 
 export default jsonApiRoutes('portal-reviews-api', async function reviewsApi(fastify) {
-  const { db, config, store } = fastify.deps;
+  const { db, config, jobs } = fastify.deps;
   const schemas = reviewsApiSchemas;
 
-  const reviewDeps = { db, store, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+  const reviewDeps = { db, jobs, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
 
   fastify.post<{ Params: { id: string } }>('/api/objects/:id/submit', { config: access('objects.edit'), schema: schemas.submitObject }, async (request, reply) =>
     reply.code(201).send(caseJson(await submitForReview(reviewDeps, request.user, request.params.id, requestContext(request)))),

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../errors.ts';
@@ -6,24 +5,22 @@ import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { documentTexts } from '../documents/documents.view.ts';
 import { passportSections, textsFor } from '../objects/objects.view.ts';
+import { openIssuedDocument, openVerifiedDocument, verifyIssuedDocument } from './issued-documents.service.ts';
+import { decideReviewCase } from './review-decisions.service.ts';
 import {
   addReviewComment,
-  type CertificateDownload,
   COMMENT_MAX,
   commentableFields,
-  decideReviewCase,
   getReviewCase,
   listReviewCases,
   NOTE_MAX,
-  openIssuedDocument,
-  openVerifiedDocument,
   QUEUE_FILTERS,
   REVIEW_WORKING_DAYS,
-  slaCases,
   submitForReview,
   takeReviewCase,
-  verifyIssuedDocument,
 } from './reviews.service.ts';
+import { caseErrorText, replyWithExtract, slaLabels } from './reviews.view.ts';
+import { slaCases } from './sla.service.ts';
 import { buildSlaReport, slaChartSvg, slaReportCsv } from './sla-report.ts';
 import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
 
@@ -40,20 +37,9 @@ const decisionForm = z.object({ decision: z.string().max(20).default(''), note: 
 const verifyQuery = z.object({ number: z.string().max(100).optional().catch(undefined), bin: z.string().max(40).optional().catch(undefined) });
 const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional().catch(undefined) });
 
-export function sendExtract(reply: FastifyReply, file: CertificateDownload): FastifyReply {
-  return reply
-    .type('application/pdf')
-    .header('content-length', String(file.sizeBytes))
-    .header('content-disposition', `attachment; filename="${file.fileName}"`)
-    .header('repr-digest', `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`)
-    .header('x-content-sha256', file.sha256)
-    .header('cache-control', 'private, no-cache')
-    .send(createReadStream(file.path));
-}
-
 export default async function reviewsWeb(fastify: FastifyInstance): Promise<void> {
-  const { db, config, store } = fastify.deps;
-  const deps = { db, store, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+  const { db, config, store, jobs } = fastify.deps;
+  const deps = { db, jobs, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
 
   fastify.post('/objects/:id/submit', { config: { access: { permission: 'objects.edit' } } }, async (request, reply) => {
     const { id } = parseParams(idParams, request.params);
@@ -80,7 +66,7 @@ export default async function reviewsWeb(fastify: FastifyInstance): Promise<void
     return reply.render(`${views}/case`, {
       ...texts,
       ...documentTexts(request),
-      errorText: (error: FieldError) => request.t(error.rule === 'required_for_return' ? 'reviews.validation.required_for_return' : `validation.${error.rule}`, error.params ?? {}),
+      errorText: caseErrorText(request),
       detail,
       sections: passportSections(detail.snapshot.passport),
       fieldTargets: commentableFields(detail.snapshot),
@@ -131,7 +117,7 @@ export default async function reviewsWeb(fastify: FastifyInstance): Promise<void
 
   fastify.get('/issued-documents/:id/download', { config: { access: { permission: 'objects.read' } } }, async (request, reply) => {
     const { id } = parseParams(idParams, request.params);
-    return sendExtract(reply, await openIssuedDocument(db, store, request.user, id));
+    return replyWithExtract(reply, () => openIssuedDocument(db, store, request.user, id));
   });
 
   fastify.get('/verify', { config: { access: 'public', rateLimit: VERIFY_LIMIT } }, async (request, reply) => {
@@ -152,7 +138,7 @@ export default async function reviewsWeb(fastify: FastifyInstance): Promise<void
 
   fastify.get('/verify/extract.pdf', { config: { access: 'public', rateLimit: VERIFY_LIMIT } }, async (request, reply) => {
     const query = verifyQuery.parse(request.query ?? {});
-    return sendExtract(reply, await openVerifiedDocument(db, store, query.number ?? '', query.bin ?? ''));
+    return replyWithExtract(reply, () => openVerifiedDocument(db, store, query.number ?? '', query.bin ?? ''));
   });
 
   async function slaReport(request: FastifyRequest) {
@@ -163,24 +149,6 @@ export default async function reviewsWeb(fastify: FastifyInstance): Promise<void
     const calendar = await loadCalendarData(db);
     return { month: chosen, report: buildSlaReport(cases, chosen, calendar, now) };
   }
-
-  const slaLabels = (request: FastifyRequest) => {
-    const t = request.t;
-    return {
-      reviewer: t('reviews.sla.col_reviewer'),
-      received: t('reviews.sla.col_received'),
-      decided: t('reviews.sla.col_decided'),
-      onTime: t('reviews.sla.col_on_time'),
-      onTimeShare: t('reviews.sla.col_on_time_share'),
-      median: t('reviews.sla.col_median'),
-      openOverdue: t('reviews.sla.col_open_overdue'),
-      overall: t('reviews.sla.overall'),
-      unassigned: t('reviews.sla.unassigned'),
-      title: t('reviews.sla.chart_title'),
-      noData: t('reviews.sla.no_data'),
-      locale: request.language,
-    };
-  };
 
   fastify.get('/review/reports/sla', { config: read }, async (request, reply) => {
     const { month, report } = await slaReport(request);
