@@ -12,8 +12,9 @@ import { type AuthUser, can, requirePermission, requireSameOrganization } from '
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { toAlmatyDate } from '../calendar/working-days.ts';
 import { isIsoDate } from './lifecycle.ts';
-import { countOpenDuties, listDutyRecords, listOrganizationRefs } from './objects.repository.ts';
-import { isRecord, type OrganizationRef, ownOrganization, type ServiceContext } from './objects.service.ts';
+import { countOpenDuties, listDutyRecords } from './objects.repository.ts';
+import { isRecord, ownOrganization, type ServiceContext } from './objects.service.ts';
+import { listOrganizationRefs, type OrganizationRef } from '../organizations/organizations.repository.ts';
 import { DUTY_STATUS_FILTERS, type DutyStatusFilter, type DutyView, toDutyView } from './update-duty.ts';
 
 export const DUTY_PAGE_SIZE = 50;

@@ -17,7 +17,6 @@ import { toAlmatyDate } from '../calendar/working-days.ts';
 import { type DocumentKind, type DocumentVersionStatus, isDocumentKind, pairStatus } from './document-kinds.ts';
 import { isMoveId, type LifecycleState, type MoveId, type RecordedMove, stateOf } from './lifecycle.ts';
 import type { ObjectPassport } from './passport.ts';
-import type { OrganizationRef } from './objects.service.ts';
 import type { DutyRecord, DutySource, DutyStatusFilter } from './update-duty.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -169,11 +168,6 @@ export async function organizationExists(db: Executor, id: string): Promise<bool
   return found !== undefined;
 }
 
-/** Every registered organization, by Russian name. */
-export async function listOrganizationRefs(db: Executor): Promise<OrganizationRef[]> {
-  const rows = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).orderBy('name_ru').orderBy('id').execute();
-  return rows.map((row) => ({ id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en }));
-}
 
 // ---------------------------------------------------------------------------------------------
 // The review workflow's and the documents module's writes on objects

@@ -63,6 +63,9 @@ import {
   updateObjectPassport,
 } from './objects.repository.ts';
 import { changeDay, dueDay, type DutyView, toDutyView } from './update-duty.ts';
+import { type OrganizationRef, organizationsById } from '../organizations/organizations.repository.ts';
+
+export type { OrganizationRef };
 
 export const REPORT_DESCRIPTION_MAX = 2000;
 
@@ -120,14 +123,6 @@ export interface RecordedMoveResult {
   state: LifecycleState;
   dutyId: string;
   dueOn: string;
-}
-
-export interface OrganizationRef {
-  id: string;
-  bin: string;
-  nameKk: string;
-  nameRu: string;
-  nameEn: string | null;
 }
 
 export interface RequiredDocument {
@@ -554,13 +549,6 @@ export async function reportOutdatedInformation(
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export async function organizationsById(db: Executor, ids: Iterable<string>): Promise<Record<string, OrganizationRef>> {
-  const wanted = [...new Set(ids)].filter((id) => UUID.test(id));
-  if (wanted.length === 0) return {};
-  const rows = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).where('id', 'in', wanted).execute();
-  return Object.fromEntries(rows.map((row) => [row.id, { id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en }]));
-}
-
 export function referencedOrganizationIds(passport: unknown): string[] {
   if (!isRecord(passport)) return [];
   const ids: string[] = [];
@@ -644,12 +632,3 @@ export async function getObject(db: Kysely<Database>, actor: AuthUser | null | u
   };
 }
 
-/**
- * A registered organization by its BIN, for naming the possessor of an object (003 §4.1) in the
- * passport form; null when none is registered with it.
- */
-export async function findOrganizationByBin(db: Kysely<Database>, actor: AuthUser | null | undefined, bin: string): Promise<OrganizationRef | null> {
-  requirePermission(actor, 'objects.edit');
-  const row = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).where('bin', '=', bin).executeTakeFirst();
-  return row ? { id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en } : null;
-}

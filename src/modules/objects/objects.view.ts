@@ -7,7 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Language } from '../../config.ts';
 import type { FieldError } from '../../errors.ts';
 import { dayFormat, numberFormatOf } from '../../web/i18n.ts';
-import type { ObjectDetail, OrganizationRef } from './objects.service.ts';
+import type { ObjectDetail } from './objects.service.ts';
+import type { OrganizationRef } from '../organizations/organizations.repository.ts';
 import {
   diffPassports,
   FUNDING_SOURCES,

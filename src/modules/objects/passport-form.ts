@@ -8,7 +8,7 @@ import type { FieldError } from '../../errors.ts';
 import { normalizeEmailAddress, normalizeKazakhPhone } from '../users/contacts.ts';
 import { normalizeBinInput, validateBin } from '../organizations/bin-iin.ts';
 import type { ObjectPassport } from './passport.ts';
-import type { OrganizationRef } from './objects.service.ts';
+import type { OrganizationRef } from '../organizations/organizations.repository.ts';
 
 
 /** The repeatable groups of the passport, their fields, and how many rows the schema allows. */

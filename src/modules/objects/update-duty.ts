@@ -26,7 +26,7 @@ import {
   toAlmatyDate,
 } from '../calendar/working-days.ts';
 import { isIsoDate } from './lifecycle.ts';
-import type { OrganizationRef } from './objects.service.ts';
+import type { OrganizationRef } from '../organizations/organizations.repository.ts';
 
 /** 003 §9: the portal is updated no later than 10 working days after the information changed. */
 export const UPDATE_DUTY_WORKING_DAYS = 10;

@@ -9,7 +9,8 @@ import { type AuthUser, requirePermission } from '../../access/permissions.ts';
 import type { LifecycleStage, LifecycleStep } from './lifecycle.ts';
 import { diffPassports, type PassportChange } from './passport.ts';
 import { listVersionRecords, type VersionRecord } from './objects.repository.ts';
-import { loadVisibleObject, type OrganizationRef, organizationsById, referencedOrganizationIds } from './objects.service.ts';
+import { loadVisibleObject, referencedOrganizationIds } from './objects.service.ts';
+import { type OrganizationRef, organizationsById } from '../organizations/organizations.repository.ts';
 
 export interface VersionSummary {
   version: number;

@@ -111,3 +111,9 @@ export async function insertOrganizationIfAbsent(trx: Transaction<Database>, val
 export async function updateOrganizationValues(trx: Transaction<Database>, id: string, values: OrganizationValues): Promise<void> {
   await trx.updateTable('organizations').set(values).where('id', '=', id).execute();
 }
+
+/** Every registered organization, by Russian name. */
+export async function listOrganizationRefs(db: Executor): Promise<OrganizationRef[]> {
+  const rows = await db.selectFrom('organizations').select(['id', 'bin', 'name_kk', 'name_ru', 'name_en']).orderBy('name_ru').orderBy('id').execute();
+  return rows.map((row) => ({ id: row.id, bin: row.bin, nameKk: row.name_kk, nameRu: row.name_ru, nameEn: row.name_en }));
+}

@@ -19,14 +19,14 @@
  * Both take `now`: nothing here reads the clock except the pg-boss handlers.
  */
 import { personName } from '../../access/permissions.ts';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { type Actor, recordAuditEvent } from '../audit/audit.service.ts';
 import { loadCalendarData } from '../calendar/calendar.service.ts';
 import { addWorkingDays, deadlineStatus, endOfAlmatyDay, isWorkingDay, toAlmatyDate } from '../calendar/working-days.ts';
 import type { JobLogger, JobQueue } from '../../jobs/job-queue.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
-import { activeUsers, casesToRemind, digestSentOn, lockCaseToRemind, markReminderSent, overdueOpenCases, type Person } from './reviews.repository.ts';
+import { activeUsers, casesToRemind, digestSentOn, lockCaseToRemind, lockOverdueDigest, markReminderSent, overdueOpenCases, type Person } from './reviews.repository.ts';
 
 export const REVIEW_REMINDER_QUEUE = 'review-due-reminders';
 export const REVIEW_DIGEST_QUEUE = 'review-overdue-digest';
@@ -36,8 +36,6 @@ export const REVIEW_REMINDER_CRON = '0 9 * * *';
 export const REVIEW_DIGEST_CRON = '0 8 * * *';
 
 const SYSTEM_ACTOR: Actor = { kind: 'system', label: 'system:review-jobs' };
-/** Serializes digests, so that two runs on the same day cannot both find none sent yet. */
-const DIGEST_LOCK = 7_351_200_101;
 
 export interface ReviewJobOptions {
   /** Public address, for the links in the e-mails. */
@@ -132,7 +130,7 @@ export async function sendOverdueDigest(db: Kysely<Database>, options: ReviewJob
     const cases = await overdueOpenCases(trx, now);
     if (cases.length === 0) return { overdue: 0, messages: 0 };
 
-    await sql`SELECT pg_advisory_xact_lock(${DIGEST_LOCK})`.execute(trx);
+    await lockOverdueDigest(trx);
     if (await digestSentOn(trx, today)) return { overdue: cases.length, messages: 0 };
 
     const admins = await activeUsers(trx, ['admin']);

@@ -539,3 +539,11 @@ export async function digestSentOn(db: Executor, day: string): Promise<boolean> 
     .executeTakeFirst();
   return !!row;
 }
+
+/** Serializes digests, so that two runs on the same day cannot both find none sent yet. */
+const DIGEST_LOCK = 7_351_200_101;
+
+/** One overdue digest at a time, across every node, until the transaction ends. */
+export async function lockOverdueDigest(trx: Transaction<Database>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${DIGEST_LOCK})`.execute(trx);
+}

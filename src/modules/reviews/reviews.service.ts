@@ -26,7 +26,8 @@ import { acceptedDocumentKinds } from '../objects/objects.repository.ts';
 import { enqueueMail } from '../notifications/outbox.service.ts';
 import { isDocumentKind } from '../objects/document-kinds.ts';
 import { type FundingGap, isReadOnly, operationFundingCheck, stateOf } from '../objects/lifecycle.ts';
-import { getObject, loadVisibleObject, type ObjectDetail, type OrganizationRef, organizationsById, referencedOrganizationIds } from '../objects/objects.service.ts';
+import { getObject, loadVisibleObject, type ObjectDetail, referencedOrganizationIds } from '../objects/objects.service.ts';
+import { type OrganizationRef, organizationsById } from '../organizations/organizations.repository.ts';
 import type { ObjectPassport } from '../objects/passport.ts';
 import { setReviewStatus } from '../objects/objects.repository.ts';
 import {
