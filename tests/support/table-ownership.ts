@@ -12,6 +12,11 @@ export const TABLE_OWNERS: Record<string, string | null> = {
   organizations: 'modules/organizations/organizations.repository.ts',
   users: 'modules/users/users.repository.ts',
   audit_events: 'modules/audit/audit.repository.ts',
+  // Filled by the audit log's insert trigger (migration …_audit_workbench).
+  audit_event_scopes: null,
+  access_events: 'modules/auditing/auditing.repository.ts',
+  audit_chain_heads: 'modules/auditing/auditing.repository.ts',
+  audit_verifications: 'modules/auditing/auditing.repository.ts',
   sessions: 'modules/auth/auth.repository.ts',
   auth_tokens: 'modules/auth/auth.repository.ts',
   mail_outbox: 'modules/notifications/notifications.repository.ts',
