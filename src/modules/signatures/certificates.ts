@@ -29,13 +29,16 @@ const NAME_LABELS: Record<string, string> = {
   '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '1.2.840.113549.1.9.1': 'E',
 };
 
-/** The DER blocks of a file or string: every PEM block when it is PEM, else the bytes as they are. */
+/**
+ * The DER blocks of a file or string: every PEM block when it is PEM; DER as it is (it starts
+ * with a SEQUENCE tag, 0x30); else the text is base64 (as NCALayer returns signatures).
+ */
 export function derBlocks(input: Uint8Array | string): Uint8Array<ArrayBuffer>[] {
+  if (typeof input !== 'string' && input[0] === 0x30) return [new Uint8Array(input)];
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
   const pem = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
   if (pem.length > 0) return pem.map((match) => new Uint8Array(Buffer.from(match[2]!.replace(/\s+/g, ''), 'base64')));
-  if (typeof input === 'string') return [new Uint8Array(Buffer.from(input.replace(/\s+/g, ''), 'base64'))];
-  return [new Uint8Array(input)];
+  return [new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64'))];
 }
 
 export function parseCertificate(der: Uint8Array<ArrayBuffer>): pkijs.Certificate {
