@@ -2,6 +2,9 @@
  * verifyCms against a real PKI (openssl), a real OCSP responder and a real CRL server: a good
  * signature of every NCA profile passes, and each refusal code comes from its own check.
  */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +39,21 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await pki?.close();
+});
+
+describe('trust store', () => {
+  it('reads PEM and DER files; refuses a folder with a certificate that is not a CA, or none', async () => {
+    expect(trust.files).toEqual(['nca_rsa.cer', 'root.pem']);
+    expect(trust.anchors).toHaveLength(2);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trust-'));
+    try {
+      await expect(loadTrustStore(dir)).rejects.toThrow(/no CA certificates/);
+      copyFileSync(pki.keys.individualSign.certPath, path.join(dir, 'leaf.pem'));
+      await expect(loadTrustStore(dir)).rejects.toThrow(/leaf\.pem: not a CA certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('good signatures', () => {
