@@ -45,12 +45,20 @@ export function parseCertificate(der: Uint8Array<ArrayBuffer>): pkijs.Certificat
   return pkijs.Certificate.fromBER(der);
 }
 
-export function certificateDer(certificate: pkijs.Certificate): Uint8Array {
-  return new Uint8Array(certificate.toSchema(true).toBER(false));
+/** Encoded once per certificate object: path building compares anchors on every verification. */
+const encoded = new WeakMap<pkijs.Certificate, Buffer>();
+
+export function certificateDer(certificate: pkijs.Certificate): Buffer {
+  let der = encoded.get(certificate);
+  if (!der) {
+    der = Buffer.from(certificate.toSchema(true).toBER(false));
+    encoded.set(certificate, der);
+  }
+  return der;
 }
 
 export function sameCertificate(a: pkijs.Certificate, b: pkijs.Certificate): boolean {
-  return Buffer.from(certificateDer(a)).equals(Buffer.from(certificateDer(b)));
+  return a === b || certificateDer(a).equals(certificateDer(b));
 }
 
 function attributeText(value: unknown): string {

@@ -122,7 +122,8 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<Verification
     revocation = { status: 'not_checked', source: null, revokedAt: null, allowedUnavailable: false, attempts: [] };
   } else {
     const issuer = path.path[1] ?? certificate;
-    revocation = await checkRevocation(certificate, issuer, options.revocation, at);
+    // Revocation answers are about the present, whatever time the signature is checked at.
+    revocation = await checkRevocation(certificate, issuer, options.revocation, new Date());
     if (revocation.status === 'revoked') {
       return refuse('revoked', `revoked${revocation.revokedAt ? ` at ${revocation.revokedAt.toISOString()}` : ''} (${revocation.source})`);
     }
