@@ -202,10 +202,24 @@ describe('revocation', () => {
     expect(allowed.revocation?.attempts.map((attempt) => attempt.source)).toEqual(['ocsp', 'crl']);
   });
 
-  it('an OCSP answer about the certificate from a responder of another issuer is not believed', async () => {
+  it("an answer signed by the CA itself (no certificates in it) is believed; one signed by a look-alike CA is not", async () => {
+    const cms = await pki.sign(pki.keys.revoked, content);
+    const byCa = await verifyCms({ cms, content, purpose: 'sign', trust, revocation: online({ ocspUrl: await pki.startResponder('ca'), crl: false }) });
+    expect(byCa).toMatchObject({ ok: false, code: 'revoked', revocation: { source: 'ocsp' } });
+    const byLookAlike = await verifyCms({ cms, content, purpose: 'sign', trust, revocation: online({ ocspUrl: await pki.startResponder('look-alike'), crl: false }) });
+    expect(byLookAlike).toMatchObject({ ok: false, code: 'revocation_unavailable' });
+    expect(byLookAlike.revocation?.attempts[0]?.reason).toMatch(/signer not trusted|does not verify/);
+  });
+
+  it('an answer about another certificate is not taken for this one', async () => {
     const leaf = parseCertificate(derBlocks(pki.keys.individualSign.certPem)[0]!);
-    const lookAlikeIssuer = parseCertificate(derBlocks(pki.keys.lookAlike.certPem)[0]!);
-    const outcome = await queryOcsp({ certificate: leaf, issuer: lookAlikeIssuer, url: pki.ocspUrl, timeoutMs: 2000 });
-    expect(outcome).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/signer not trusted|does not verify/) });
+    const notTheIssuer = parseCertificate(derBlocks(pki.keys.lookAlike.certPem)[0]!);
+    const outcome = await queryOcsp({ certificate: leaf, issuer: notTheIssuer, url: pki.ocspUrl, timeoutMs: 2000 });
+    expect(outcome.status).toBe('unavailable');
+  });
+
+  it('a signer named by subject key identifier (openssl cms -keyid) is found', async () => {
+    const result = await verifyCms({ cms: await pki.sign(pki.keys.employeeSign, content, { keyid: true }), content, purpose: 'sign', trust, revocation: online() });
+    expect(result).toMatchObject({ ok: true, signer: { bin: '123456789021' } });
   });
 });

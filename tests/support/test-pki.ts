@@ -51,8 +51,13 @@ export interface TestPki {
     lookAlike: TestKey;
   };
   /** A CMS SignedData (DER) over `content`, made by `openssl cms -sign`; detached unless `attached`. */
-  sign(key: TestKey, content: Uint8Array, options?: { attached?: boolean; digest?: 'sha256' | 'sha1' | 'sha512' }): Promise<Buffer>;
-  /** How many requests the OCSP responder and the CRL server have answered. */
+  sign(key: TestKey, content: Uint8Array, options?: { attached?: boolean; digest?: 'sha256' | 'sha1' | 'sha512'; keyid?: boolean }): Promise<Buffer>;
+  /**
+   * Another OCSP responder over the same index: signed by the CA itself without certificates in
+   * the answer, or by the look-alike CA (whose answers must not be believed). Stopped by close().
+   */
+  startResponder(signer: 'ca' | 'look-alike'): Promise<string>;
+  /** How many requests the CRL server has answered. */
   served(): { crl: number };
   close(): Promise<void>;
 }
@@ -301,10 +306,18 @@ export async function createTestPki(): Promise<TestPki> {
   await run(['ca', '-config', config, '-gencrl', '-out', 'ca.crl']);
   crlBody = Buffer.from(await execa('openssl', ['crl', '-in', 'ca.crl', '-outform', 'DER'], { cwd: dir, encoding: 'buffer' }).then((r) => r.stdout));
 
-  const responder = execa('openssl', ['ocsp', '-port', String(ocspPort), '-index', path.join(dir, 'ca-db', 'index.txt'),
-    '-CA', path.join(dir, 'ca.pem'), '-rsigner', path.join(dir, 'ocsp.pem'), '-rkey', path.join(dir, 'ocsp.key'), '-nmin', '5', '-ignore_err'],
-  { cwd: dir, reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
-  await waitForResponder(responder);
+  const responders: ResultPromise[] = [];
+  async function startResponder(signerCert: string, signerKey: string, extra: string[] = [], fixedPort?: number): Promise<string> {
+    const port = fixedPort ?? (await freePort());
+    // OpenSSL 3.0 takes a port only: the responder listens on every interface while the tests run.
+    const child = execa('openssl', ['ocsp', '-port', String(port), '-index', path.join(dir, 'ca-db', 'index.txt'),
+      '-CA', path.join(dir, 'ca.pem'), '-rsigner', path.join(dir, signerCert), '-rkey', path.join(dir, signerKey), '-nmin', '5', '-ignore_err', ...extra],
+    { cwd: dir, reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
+    responders.push(child);
+    await waitForResponder(child);
+    return `http://127.0.0.1:${port}/`;
+  }
+  await startResponder('ocsp.pem', 'ocsp.key', [], ocspPort);
 
   return {
     dir,
@@ -320,16 +333,18 @@ export async function createTestPki(): Promise<TestPki> {
         const args = ['cms', '-sign', '-binary', '-in', input, '-signer', key.certPath, '-inkey', key.keyPath, '-certfile', key.chainPath,
           '-md', options.digest ?? 'sha256', '-outform', 'DER'];
         if (options.attached) args.push('-nodetach');
+        if (options.keyid) args.push('-keyid');
         const { stdout } = await execa('openssl', args, { cwd: dir, encoding: 'buffer' });
         return Buffer.from(stdout);
       } finally {
         rmSync(input, { force: true });
       }
     },
+    startResponder: (signer) => (signer === 'ca' ? startResponder('ca.pem', 'ca.key', ['-resp_no_certs']) : startResponder('fake-ca.pem', 'fake-ca.key')),
     served: () => ({ crl: crlRequests }),
     async close() {
-      responder.kill('SIGTERM');
-      await responder;
+      for (const responder of responders) responder.kill('SIGTERM');
+      await Promise.all(responders);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
