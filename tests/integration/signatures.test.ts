@@ -85,6 +85,11 @@ describe('good signatures', () => {
     expect(sign.signer?.keyPurpose).toBe('sign');
   });
 
+  it('an ECDSA P-256 key with SHA-256', async () => {
+    const result = await verifyCms({ cms: await pki.sign(pki.keys.ecSign, content), content, purpose: 'sign', trust, revocation: online() });
+    expect(result).toMatchObject({ ok: true, algorithm: { signature: 'ecdsa-with-SHA256', digest: 'SHA-256' } });
+  });
+
   it('an attached CMS given as base64 (as NCALayer returns it) yields its content', async () => {
     const cms = (await pki.sign(pki.keys.employeeSign, content, { attached: true })).toString('base64');
     const result = await verifyCms({ cms, purpose: 'sign', trust, revocation: online() });

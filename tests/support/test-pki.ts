@@ -49,6 +49,8 @@ export interface TestPki {
     notYetValid: TestKey;
     revoked: TestKey;
     lookAlike: TestKey;
+    /** An ECDSA P-256 SIGN key (the NCA issues RSA and GOST; ECDSA is verified all the same). */
+    ecSign: TestKey;
   };
   /** A CMS SignedData (DER) over `content`, made by `openssl cms -sign`; detached unless `attached`. */
   sign(key: TestKey, content: Uint8Array, options?: { attached?: boolean; digest?: 'sha256' | 'sha1' | 'sha512'; keyid?: boolean }): Promise<Buffer>;
@@ -251,7 +253,7 @@ export async function createTestPki(): Promise<TestPki> {
 
   async function issue(label: string, options: {
     profile: 'auth_individual' | 'sign_individual' | 'auth_employee' | 'sign_employee';
-    iin: string; bin?: string; notBefore?: Date; notAfter?: Date; issuer?: 'fake-ca';
+    iin: string; bin?: string; notBefore?: Date; notAfter?: Date; issuer?: 'fake-ca'; ec?: boolean;
   }): Promise<TestKey> {
     const legal = options.bin !== undefined;
     const subject = legal
@@ -259,7 +261,8 @@ export async function createTestPki(): Promise<TestPki> {
       : `/C=KZ/CN=ТЕСТОВ ТЕСТ/SN=ТЕСТОВ/GN=ТЕСТОВИЧ/serialNumber=IIN${options.iin}/emailAddress=${label}@example.kz`;
     const notBefore = options.notBefore ?? new Date(Date.now() - 24 * 3600_000);
     const notAfter = options.notAfter ?? new Date(Date.now() + 365 * 24 * 3600_000);
-    await run(['req', '-config', config, '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${label}.key`, '-out', `${label}.csr`, '-subj', subject, '-utf8']);
+    const newKey = options.ec ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+    await run(['req', '-config', config, '-new', ...newKey, '-nodes', '-keyout', `${label}.key`, '-out', `${label}.csr`, '-subj', subject, '-utf8']);
     if (options.issuer === 'fake-ca') {
       await run(['x509', '-req', '-in', `${label}.csr`, '-CA', 'fake-ca.pem', '-CAkey', 'fake-ca.key', '-set_serial', '0x1000A0',
         '-days', '365', '-sha256', '-extfile', config, '-extensions', options.profile, '-out', `${label}.pem`]);
@@ -296,6 +299,7 @@ export async function createTestPki(): Promise<TestPki> {
     notYetValid: await issue('not-yet-valid', { profile: 'sign_individual', iin: '750505300999', notBefore: new Date(Date.now() + 30 * day), notAfter: new Date(Date.now() + 400 * day) }),
     revoked: await issue('revoked', { profile: 'sign_individual', iin: '660606300444' }),
     lookAlike: await issue('look-alike', { profile: 'sign_individual', iin: '880101300123', issuer: 'fake-ca' }),
+    ecSign: await issue('ec-sign', { profile: 'sign_individual', iin: '880101300123', ec: true }),
   };
 
   await run(['ca', '-config', config, '-batch', '-utf8', '-extensions', 'ocsp_responder', '-in', await (async () => {
