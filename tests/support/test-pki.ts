@@ -59,8 +59,6 @@ export interface TestPki {
    * the answer, or by the look-alike CA (whose answers must not be believed). Stopped by close().
    */
   startResponder(signer: 'ca' | 'look-alike'): Promise<string>;
-  /** How many requests the CRL server has answered. */
-  served(): { crl: number };
   close(): Promise<void>;
 }
 
@@ -209,12 +207,10 @@ export async function createTestPki(): Promise<TestPki> {
   writeFileSync(path.join(dir, 'ca-db', 'serial'), '1000A0\n');
   writeFileSync(path.join(dir, 'ca-db', 'crlnumber'), '01\n');
 
-  let crlRequests = 0;
   let crlBody: Buffer = Buffer.alloc(0);
   let caDer: Buffer = Buffer.alloc(0);
   const http: Server = createServer((request, response) => {
     if (request.url === '/nca_rsa_test.crl') {
-      crlRequests += 1;
       response.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crlBody);
     } else if (request.url === '/nca_rsa_test.cer') {
       response.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(caDer);
@@ -345,7 +341,6 @@ export async function createTestPki(): Promise<TestPki> {
       }
     },
     startResponder: (signer) => (signer === 'ca' ? startResponder('ca.pem', 'ca.key', ['-resp_no_certs']) : startResponder('fake-ca.pem', 'fake-ca.key')),
-    served: () => ({ crl: crlRequests }),
     async close() {
       for (const responder of responders) responder.kill('SIGTERM');
       await Promise.all(responders);

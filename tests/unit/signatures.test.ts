@@ -75,6 +75,8 @@ describe('settings', () => {
     expect(env).toMatchObject({ PKI_OCSP: true, PKI_CRL: true, PKI_REVOCATION_UNAVAILABLE: 'refuse', PKI_CRL_URLS: [] });
     expect(signatureEnvSchema.parse({ PKI_TRUST_DIR: 'x', PKI_CRL_URLS: 'http://a/1.crl, http://b/2.crl' }).PKI_CRL_URLS).toEqual(['http://a/1.crl', 'http://b/2.crl']);
     expect(signatureEnvSchema.safeParse({ PKI_TRUST_DIR: 'x', PKI_REVOCATION_UNAVAILABLE: 'maybe' }).success).toBe(false);
+    expect(signatureEnvSchema.parse({ PKI_TRUST_DIR: 'x', PKI_OCSP_URL: 'http://ocsp.pki.gov.kz', PKI_OCSP: 'false' })).toMatchObject({ PKI_OCSP_URL: 'http://ocsp.pki.gov.kz', PKI_OCSP: false });
+    expect(signatureEnvSchema.safeParse({ PKI_TRUST_DIR: 'x', PKI_OCSP_URL: 'ldap://ocsp' }).success).toBe(false);
     expect(REFUSAL_CODES).toHaveLength(10);
   });
 });
