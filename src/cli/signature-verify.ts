@@ -4,7 +4,8 @@
  *   {"file": …, "signature": …, "verdict": "valid"|"refused", "code": …, "reason": …, "signer": …,
  *    "signingTime": …, "revocation": …}
  * FILE and FILE.cms: a detached CMS (DER, base64 or PEM) over FILE; FILE alone: FILE.cms when it
- * exists, else FILE itself is an attached CMS. Options:
+ * exists, else the signatures inside FILE when it is a PDF (PAdES: one line per signature, with
+ * "byteRange" and "coversWholeDocument"), else FILE itself is an attached CMS. Options:
  *   --trust-dir DIR   CA certificates (default: PKI_TRUST_DIR)
  *   --purpose sign|auth   which NCA key is expected (default sign)
  *   --online          ask OCSP/CRL (PKI_* settings apply); offline by default, revocation not_checked
@@ -15,8 +16,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { extractPdfSignatures, isPdf } from '../modules/signatures/pades.ts';
 import { revocationSettingsFromEnv } from '../modules/signatures/revocation.ts';
-import { signatureEnvSchema } from '../modules/signatures/signatures.schemas.ts';
+import { signatureEnvSchema, type VerificationResult } from '../modules/signatures/signatures.schemas.ts';
 import { loadTrustStore } from '../modules/signatures/trust-store.ts';
 import { verifyCms } from '../modules/signatures/verify-cms.ts';
 
@@ -49,18 +51,46 @@ async function main(argv: string[]): Promise<number> {
   const file = path.resolve(base, positionals[0]!);
   const signatureFile = positionals[1] ? path.resolve(base, positionals[1]) : existsSync(`${file}.cms`) ? `${file}.cms` : null;
   const trust = await loadTrustStore(path.resolve(base, env.data.PKI_TRUST_DIR));
-  const signatureBytes = await readFile(signatureFile ?? file);
+  const revocation = values.online ? revocationSettingsFromEnv(env.data) : 'skip';
+  const signatureBytes = new Uint8Array(await readFile(signatureFile ?? file));
+  if (!signatureFile && isPdf(signatureBytes)) {
+    const signatures = extractPdfSignatures(signatureBytes);
+    if (signatures.length === 0) {
+      process.stdout.write(`${JSON.stringify({ file: positionals[0], verdict: 'refused', code: 'malformed', reason: 'the PDF holds no signature' })}\n`);
+      return 2;
+    }
+    let refused = false;
+    for (const signature of signatures) {
+      const result = await verifyCms({ cms: signature.cms, content: signature.signedContent, purpose, at, trust, revocation });
+      refused ||= !result.ok;
+      process.stdout.write(`${JSON.stringify({
+        file: positionals[0],
+        byteRange: signature.byteRange,
+        subFilter: signature.subFilter,
+        coversWholeDocument: signature.coversWholeDocument,
+        ...summary(result),
+      })}\n`);
+    }
+    return refused ? 2 : 0;
+  }
   const result = await verifyCms({
-    cms: new Uint8Array(signatureBytes),
+    cms: signatureBytes,
     content: signatureFile ? new Uint8Array(await readFile(file)) : undefined,
     purpose,
     at,
     trust,
-    revocation: values.online ? revocationSettingsFromEnv(env.data) : 'skip',
+    revocation,
   });
   process.stdout.write(`${JSON.stringify({
     file: positionals[0],
     signature: signatureFile ? path.relative(base, signatureFile) : positionals[0],
+    ...summary(result),
+  })}\n`);
+  return result.ok ? 0 : 2;
+}
+
+function summary(result: VerificationResult) {
+  return {
     verdict: result.ok ? 'valid' : 'refused',
     code: result.ok ? null : result.code,
     reason: result.ok ? null : result.reason,
@@ -69,8 +99,7 @@ async function main(argv: string[]): Promise<number> {
     signer: result.signer,
     signingTime: result.signingTime,
     revocation: result.revocation,
-  })}\n`);
-  return result.ok ? 0 : 2;
+  };
 }
 
 main(process.argv.slice(2)).then(
