@@ -50,6 +50,28 @@ const smtpUrl = z
     }
   }, 'must be an smtp:// or smtps:// URL');
 
+const booleanFromEnv = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/**
+ * The settings of ЭЦП verification (src/modules/signatures): the trust store and how revocation is
+ * checked. Parsed with the rest of the environment when PKI_TRUST_DIR is set, and by
+ * `npm run signature:verify` on its own.
+ */
+export const signatureEnvSchema = z.object({
+  /** A folder of CA certificates (PEM or DER): the NCA's root and issuing CAs. */
+  PKI_TRUST_DIR: z.string().min(1),
+  /** Ask OCSP (the certificate's AIA responder, or PKI_OCSP_URL). */
+  PKI_OCSP: booleanFromEnv.default(true),
+  PKI_OCSP_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Fetch CRLs (the certificate's CDP, or PKI_CRL_URLS, comma-separated). */
+  PKI_CRL: booleanFromEnv.default(true),
+  PKI_CRL_URLS: z.string().optional().transform((value) => (value ? value.split(',').map((url) => url.trim()).filter(Boolean) : [])),
+  /** What to do when neither OCSP nor a CRL answers: refuse (default) or accept and report it. */
+  PKI_REVOCATION_UNAVAILABLE: z.enum(['refuse', 'allow']).default('refuse'),
+  PKI_REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+});
+export type SignatureEnv = z.infer<typeof signatureEnvSchema>;
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
   HOST: z.string().trim().min(1).default('localhost'),
@@ -101,7 +123,16 @@ export interface Config {
   readonly databaseNamedStatements: boolean;
   /** This process runs the background jobs (src/jobs): off on web-only nodes, which still queue them. */
   readonly jobsWork: boolean;
+  /** ЭЦП verification (PKI_TRUST_DIR and the PKI_* settings); null when no trust store is set, and sign-in with ЭЦП is off. */
+  readonly pki: SignatureEnv | null;
   readonly logLevel: string;
+}
+
+function loadPkiSettings(source: NodeJS.ProcessEnv): SignatureEnv | null {
+  if (!source.PKI_TRUST_DIR?.trim()) return null;
+  const parsed = signatureEnvSchema.safeParse({ ...source, PKI_TRUST_DIR: path.resolve(projectRoot, source.PKI_TRUST_DIR.trim()) });
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /** A configuration problem the operator can fix; printed as one line, never as a stack trace. */
@@ -161,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     demoData: e.DEMO_DATA ?? e.NODE_ENV === 'development',
     databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? true,
     jobsWork: e.JOBS_WORK ?? true,
+    pki: loadPkiSettings(source),
     logLevel: e.LOG_LEVEL,
   };
   return Object.freeze(config);

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractPdfSignatures, isPdf } from '../modules/signatures/pades.ts';
 import { revocationSettingsFromEnv } from '../modules/signatures/revocation.ts';
-import { signatureEnvSchema, type VerificationResult } from '../modules/signatures/signatures.schemas.ts';
+import { signatureEnvSchema } from '../config.ts';
+import type { VerificationResult } from '../modules/signatures/signatures.schemas.ts';
 import { loadTrustStore } from '../modules/signatures/trust-store.ts';
 import { verifyCms } from '../modules/signatures/verify-cms.ts';
 

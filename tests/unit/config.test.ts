@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactDatabaseUrl } from '../../src/config.ts';
+import { ConfigError, loadConfig, projectRoot, redactDatabaseUrl } from '../../src/config.ts';
 
 const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'portal-config-'));
 
@@ -51,6 +51,14 @@ describe('configuration', () => {
     const attempt = () => loadConfig({ DATA_DIR: tempDir(), ...env });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(message);
+  });
+
+  it('reads the ЭЦП settings only with a trust store, and refuses a bad one by name', () => {
+    expect(loadConfig({ DATA_DIR: tempDir() }).pki).toBeNull();
+    const pki = loadConfig({ DATA_DIR: tempDir(), PKI_TRUST_DIR: 'data/pki', PKI_REVOCATION_UNAVAILABLE: 'allow' }).pki;
+    expect(pki).toMatchObject({ PKI_OCSP: true, PKI_CRL: true, PKI_REVOCATION_UNAVAILABLE: 'allow', PKI_REVOCATION_TIMEOUT_MS: 5000 });
+    expect(pki?.PKI_TRUST_DIR).toBe(path.resolve(projectRoot, 'data/pki'));
+    expect(() => loadConfig({ DATA_DIR: tempDir(), PKI_TRUST_DIR: 'x', PKI_REVOCATION_UNAVAILABLE: 'maybe' })).toThrow(/PKI_REVOCATION_UNAVAILABLE/);
   });
 
   it('names every bad variable in one message', () => {

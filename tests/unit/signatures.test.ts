@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { digestAlgorithm, publicKeyAlgorithm, signatureAlgorithm } from '../../src/modules/signatures/algorithms.ts';
 import { challengeContent, CHALLENGE_TTL_MS, issueChallenge, redeemChallenge } from '../../src/modules/signatures/challenge.ts';
 import { canonicalManifest, type SubmissionManifest } from '../../src/modules/signatures/manifest.ts';
-import { REFUSAL_CODES, signatureEnvSchema } from '../../src/modules/signatures/signatures.schemas.ts';
+import { signatureEnvSchema } from '../../src/config.ts';
+import { REFUSAL_CODES } from '../../src/modules/signatures/signatures.schemas.ts';
 
 const now = new Date('2026-12-03T10:00:00Z');
 

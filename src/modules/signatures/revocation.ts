@@ -8,7 +8,8 @@ import type * as pkijs from 'pkijs';
 import { crlUrls, ocspUrls } from './certificates.ts';
 import { createCrlCache, type CrlCache } from './crl.ts';
 import { queryOcsp } from './ocsp.ts';
-import type { RevocationAttempt, RevocationResult, SignatureEnv } from './signatures.schemas.ts';
+import type { SignatureEnv } from '../../config.ts';
+import type { RevocationAttempt, RevocationResult } from './signatures.schemas.ts';
 
 export interface RevocationSettings {
   ocsp: boolean;

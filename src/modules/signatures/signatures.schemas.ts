@@ -3,7 +3,6 @@
  * settings it takes (as a zod schema over environment variables, to be merged into the portal's
  * config later; the functions themselves take explicit options).
  */
-import { z } from 'zod';
 
 export const REFUSAL_CODES = [
   'bad_signature',
@@ -89,20 +88,4 @@ export type VerificationResult =
   | (VerificationCommon & { ok: true; signer: Signer; revocation: RevocationResult; content: Uint8Array })
   | (VerificationCommon & { ok: false; code: RefusalCode; reason: string });
 
-const booleanFromEnv = z.enum(['true', 'false']).transform((value) => value === 'true');
 
-/** Environment settings of signature verification; `signatureSettingsFromEnv` applies them. */
-export const signatureEnvSchema = z.object({
-  /** A folder of CA certificates (PEM or DER): the NCA's root and issuing CAs. */
-  PKI_TRUST_DIR: z.string().min(1),
-  /** Ask OCSP (the certificate's AIA responder, or PKI_OCSP_URL). */
-  PKI_OCSP: booleanFromEnv.default(true),
-  PKI_OCSP_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Fetch CRLs (the certificate's CDP, or PKI_CRL_URLS, comma-separated). */
-  PKI_CRL: booleanFromEnv.default(true),
-  PKI_CRL_URLS: z.string().optional().transform((value) => (value ? value.split(',').map((url) => url.trim()).filter(Boolean) : [])),
-  /** What to do when neither OCSP nor a CRL answers: refuse (default) or accept and report it. */
-  PKI_REVOCATION_UNAVAILABLE: z.enum(['refuse', 'allow']).default('refuse'),
-  PKI_REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-});
-export type SignatureEnv = z.infer<typeof signatureEnvSchema>;
