@@ -54,9 +54,12 @@ async function approvedObject(language: Language, bin: string, name: string): Pr
   const approved = await reviewerPage.request.post(`${baseUrl}/api/review-cases/${caseId}/decision`, { headers: { 'x-csrf-token': await csrf(reviewerPage) }, data: { decision: 'approve' } });
   expect(approved.status()).toBe(200);
   // The owner takes the extract from the object page (once it is rendered after the approval committed).
-  await staffPage.goto(`${baseUrl}/objects/${objectId}#review`);
-  await staffPage.locator('[data-extract]').waitFor({ timeout: 60_000 });
-  const [download] = await Promise.all([staffPage.waitForEvent('download'), staffPage.click('[data-extract]')]);
+  await staffPage.goto(`${baseUrl}/objects/${objectId}`);
+  for (let tries = 0; !(await staffPage.$('a[data-extract]')) && tries < 60; tries += 1) {
+    await staffPage.waitForTimeout(500);
+    await staffPage.reload();
+  }
+  const [download] = await Promise.all([staffPage.waitForEvent('download'), staffPage.click('a[data-extract]')]);
   expect(await download.failure()).toBeNull();
   await portal.server.deps.accessLog.flush();
   return { objectId, staff, reviewer, registeredAt };
@@ -110,6 +113,6 @@ for (const [language, bin, name] of [
       expect(await page.locator('[data-access-events] tbody tr').count()).toBe(1);
       expect(await page.textContent('[data-access-events] tbody')).toContain(staff.email);
       expect(await page.textContent('[data-access-events] tbody')).toContain(t('auditing.access.kinds.extract_download'));
-    });
+    }, 240_000);
   });
 }
