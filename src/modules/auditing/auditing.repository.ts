@@ -231,23 +231,20 @@ export interface AccessRecord {
   requestId: string | null;
 }
 
-/** Many records in one statement: the batch the access log's writer collected. */
+/**
+ * Many records in one statement: the batch the access log's writer collected, as seven arrays
+ * unnested by PostgreSQL — one parameter per column instead of one per value, so a batch of 500
+ * costs the server and the portal one small statement to parse rather than 3,500 placeholders.
+ */
 export async function insertAccessEvents(db: Executor, records: readonly AccessRecord[]): Promise<void> {
   if (records.length === 0) return;
-  await db
-    .insertInto('access_events')
-    .values(
-      records.map((record) => ({
-        occurred_at: record.occurredAt,
-        user_id: record.userId,
-        organization_id: record.organizationId,
-        kind: record.kind,
-        entity_id: record.entityId,
-        object_id: record.objectId,
-        request_id: record.requestId,
-      })),
-    )
-    .execute();
+  const column = <T>(pick: (record: AccessRecord) => T) => records.map(pick);
+  await sql`
+    INSERT INTO access_events (occurred_at, user_id, organization_id, kind, entity_id, object_id, request_id)
+    SELECT * FROM unnest(
+      ${column((r) => r.occurredAt.toISOString())}::timestamptz[], ${column((r) => r.userId)}::uuid[], ${column((r) => r.organizationId)}::uuid[],
+      ${column((r) => r.kind)}::text[], ${column((r) => r.entityId)}::text[], ${column((r) => r.objectId)}::uuid[], ${column((r) => r.requestId)}::text[]
+    )`.execute(db);
 }
 
 export interface AccessEventView extends AccessRecord {
@@ -317,4 +314,10 @@ export async function findUserIdByEmail(db: Executor, email: string): Promise<st
 export async function listOrganizationsForFilter(db: Executor, language: 'kk' | 'ru' | 'en'): Promise<Array<{ id: string; name: string; bin: string }>> {
   const name = language === 'kk' ? sql<string>`name_kk` : language === 'ru' ? sql<string>`name_ru` : sql<string>`coalesce(name_en, name_ru)`;
   return db.selectFrom('organizations').select(['id', 'bin', name.as('name')]).orderBy(name).execute();
+}
+
+/** The stamp that triggers move with any change to organizations (migration …_object_page_stamps): what a kept list depends on. */
+export async function referenceStamp(db: Executor): Promise<string> {
+  const row = await db.selectFrom('page_reference_stamp').select('stamp').executeTakeFirstOrThrow();
+  return String(row.stamp);
 }

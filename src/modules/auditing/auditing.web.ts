@@ -26,7 +26,7 @@ import {
 import { auditTexts, eventSummary, filterQueryString } from './auditing.view.ts';
 import { getObjectAsOf, getObjectTimeline } from './object-history.service.ts';
 import { TIMELINE_KINDS, type TimelineKind } from './object-history.ts';
-import { findUserIdByEmail, listOrganizationsForFilter } from './auditing.repository.ts';
+import { findUserIdByEmail, listOrganizationsForFilter, referenceStamp } from './auditing.repository.ts';
 
 const views = '/modules/auditing/views';
 const read = { access: { permission: 'audit.read' } } as const;
@@ -68,10 +68,21 @@ function parseMoment(value: string | undefined): Date | null {
 export default async function auditingWeb(fastify: FastifyInstance): Promise<void> {
   const { db } = fastify.deps;
 
+  // The organizations the filter offers, kept per language while no organization changes (the reference stamp).
+  const organizationLists = new Map<string, { stamp: string; list: Awaited<ReturnType<typeof listOrganizationsForFilter>> }>();
+  async function organizationsFor(language: 'kk' | 'ru' | 'en') {
+    const stamp = await referenceStamp(db);
+    const kept = organizationLists.get(language);
+    if (kept?.stamp === stamp) return kept.list;
+    const list = await listOrganizationsForFilter(db, language);
+    organizationLists.set(language, { stamp, list });
+    return list;
+  }
+
   fastify.get('/audit', { config: read }, async (request, reply) => {
     const query = filterQuery.parse(request.query ?? {});
     const values: AuditFilterInput = { actor: query.actor, organization: query.organization, object: query.object, action: query.action, from: query.from, to: query.to, q: query.q };
-    const [chain, organizations] = await Promise.all([auditChainState(db, request.user), listOrganizationsForFilter(db, request.language)]);
+    const [chain, organizations] = await Promise.all([auditChainState(db, request.user), organizationsFor(request.language)]);
     const texts = auditTexts(request);
     const common = { ...texts, values, chain, organizations, actionKinds: AUDIT_ACTION_KINDS, eventSummary: (event: Parameters<typeof eventSummary>[1]) => eventSummary(texts, event) };
     let page;
