@@ -37,8 +37,9 @@ export function createAccessLog(db: Kysely<Database>, options: AccessLogOptions 
   let writing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
-  async function write(): Promise<void> {
-    while (buffer.length > 0) {
+  /** Writes full batches only, or everything when `all` (the timer, a flush, shutdown): a busy portal writes 500 at a time, not whatever came in during the last write. */
+  async function write(all: boolean): Promise<void> {
+    while (buffer.length >= (all ? 1 : maxBatch)) {
       const batch = buffer.slice(0, maxBatch);
       try {
         await insertAccessEvents(db, batch);
@@ -50,15 +51,22 @@ export function createAccessLog(db: Kysely<Database>, options: AccessLogOptions 
     }
   }
 
-  function flush(): Promise<void> {
-    if (timer) {
+  function start(all: boolean): Promise<void> {
+    if (all && timer) {
       clearTimeout(timer);
       timer = null;
     }
-    writing ??= write().finally(() => {
+    writing ??= write(all).finally(() => {
       writing = null;
+      // What came in meanwhile waits for the next full batch or the timer.
+      if (buffer.length > 0) timer ??= setTimeout(() => void start(true), flushIntervalMs).unref();
     });
     return writing;
+  }
+
+  async function flush(): Promise<void> {
+    await writing;
+    await start(true);
   }
 
   return {
@@ -76,14 +84,11 @@ export function createAccessLog(db: Kysely<Database>, options: AccessLogOptions 
         dropped += buffer.length - MAX_BUFFERED;
         buffer = buffer.slice(buffer.length - MAX_BUFFERED);
       }
-      if (buffer.length >= maxBatch) void flush();
-      else timer ??= setTimeout(() => void flush(), flushIntervalMs).unref();
+      if (buffer.length >= maxBatch) void start(false);
+      else timer ??= setTimeout(() => void start(true), flushIntervalMs).unref();
     },
     flush,
-    async close() {
-      await writing;
-      await flush();
-    },
+    close: flush,
     dropped: () => dropped,
   };
 }
