@@ -99,6 +99,8 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
+        // NCALayer, the NCA's signer on the user's own machine, answers at this address only.
+        connectSrc: ["'self'", 'wss://127.0.0.1:13579'],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         formAction: ["'self'"],

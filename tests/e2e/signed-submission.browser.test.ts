@@ -68,8 +68,13 @@ for (const lang of ['kk', 'ru'] as const) {
       await staffPage.reload();
       expect(await staffPage.textContent('[data-submit-for-review]')).toBe(t('reviews.object.sign_submit'));
       const signed = standin.requests.length;
+      const problems: string[] = [];
+      staffPage.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+      staffPage.on('pageerror', (error) => problems.push(error.message));
       await staffPage.click('[data-submit-for-review]');
-      await staffPage.waitForURL(/#review$/);
+      await staffPage.waitForURL(/#review$/, { timeout: 20_000 }).catch(async () => {
+        throw new Error(`not submitted: ${await staffPage.textContent('[data-sign-status]')} ${problems.join('; ')}`);
+      });
       expect(await staffPage.textContent('.flash')).toBe(t('reviews.flash.submitted'));
       expect(await staffPage.getAttribute('[data-review-status]', 'data-review-status')).toBe('submitted');
       // NCALayer was asked for a SIGN key of a legal entity's employee (emailProtection + 1.2.398.3.3.4.1.2).
