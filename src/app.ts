@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -98,6 +99,8 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
+        // NCALayer, the NCA's signer on the user's own machine, answers at this address only.
+        connectSrc: ["'self'", 'wss://127.0.0.1:13579'],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         formAction: ["'self'"],
@@ -125,6 +128,15 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
   await fastify.register(fastifyStatic, {
     root: path.join(projectRoot, 'src', 'web', 'static'),
     prefix: '/static/',
+    maxAge: deps.config.env === 'production' ? '1d' : 0,
+  });
+  // The NCALayer client (sigex-kz/ncalayer-js-client, a dependency) served from our own origin:
+  // the pages that sign load it as a plain script under script-src 'self'.
+  await fastify.register(fastifyStatic, {
+    root: path.dirname(createRequire(import.meta.url).resolve('ncalayer-js-client')),
+    prefix: '/static/vendor/',
+    allowedPath: (pathName) => pathName === '/ncalayer-client.js',
+    decorateReply: false,
     maxAge: deps.config.env === 'production' ? '1d' : 0,
   });
 

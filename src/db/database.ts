@@ -358,6 +358,27 @@ export interface ReviewCommentsTable {
   created_at: Timestamp;
 }
 
+export interface ReviewSignaturesTable {
+  id: Generated<string>;
+  case_id: string;
+  purpose: 'submission';
+  signed_by: string;
+  manifest: Buffer;
+  cms: Buffer;
+  signer_name: string | null;
+  signer_iin: string | null;
+  signer_organization: string | null;
+  signer_bin: string | null;
+  signing_time: Timestamp | null;
+  certificate_serial: string;
+  certificate_issuer: string;
+  certificate_subject: string;
+  /** 'unavailable' only when PKI_REVOCATION_UNAVAILABLE=allow let it through. */
+  revocation_status: 'good' | 'unavailable';
+  revocation_source: string | null;
+  verified_at: Timestamp;
+}
+
 export interface AccountCodeCountersTable {
   year: number;
   last_value: number;
@@ -416,6 +437,7 @@ export interface Database {
   fixity_alerts: FixityAlertsTable;
   review_cases: ReviewCasesTable;
   review_comments: ReviewCommentsTable;
+  review_signatures: ReviewSignaturesTable;
   account_code_counters: AccountCodeCountersTable;
   issued_documents: IssuedDocumentsTable;
   object_page_stamps: ObjectPageStampsTable;

@@ -24,6 +24,7 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'GET /readyz': 'public',
   'GET /language/:code': 'public',
   'GET /static/*': 'public',
+  'GET /static/vendor/*': 'public',
   'GET /sign-in': 'public',
   'POST /sign-in': 'public',
   'POST /sign-out': 'signed_in',
@@ -82,6 +83,9 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'GET /admin/fixity': ADMIN,
   'POST /admin/fixity/run': ADMIN,
   'POST /objects/:id/submit': ['staff', 'staff_other'],
+  'GET /objects/:id/submission-manifest': ['staff', 'staff_other'],
+  'GET /review/cases/:id/signatures/submission/manifest.json': ['reviewer', 'auditor', 'admin'],
+  'GET /review/cases/:id/signatures/submission/signature.p7s': ['reviewer', 'auditor', 'admin'],
   'GET /review/cases': ['reviewer', 'auditor', 'admin'],
   'GET /review/cases/:id': ['reviewer', 'auditor', 'admin'],
   'POST /review/cases/:id/take': REVIEWERS,
@@ -117,6 +121,7 @@ export const ACCESS_TABLE: Record<string, Rule> = {
   'GET /api/document-files/:fileId/report': 'signed_in',
   'GET /api/document-files/:fileId/content': 'signed_in',
   'POST /api/objects/:id/submit': ['staff', 'staff_other'],
+  'GET /api/objects/:id/submission-manifest': ['staff', 'staff_other'],
   'GET /api/review-cases': ['reviewer', 'auditor', 'admin'],
   'GET /api/review-cases/:id': ['reviewer', 'auditor', 'admin'],
   'POST /api/review-cases/:id/comments': REVIEWERS,
@@ -147,6 +152,7 @@ function allowed(rule: Rule, actor: Actor): boolean {
 /** A concrete URL for a route pattern: parameters get well-formed values that match no record. */
 function concrete(url: string): string {
   return url
+    .replace('/static/vendor/*', '/static/vendor/ncalayer-client.js')
     .replace('/static/*', '/static/site.css')
     .replace(':code', 'ru')
     .replace(':token', 'x'.repeat(43))

@@ -8,7 +8,7 @@ import { projectRoot } from './paths.ts';
 export const screenshotsDir = path.join(projectRoot, 'test-results', 'screenshots');
 
 /** Debian's Chromium, headless, with the flags this closed network needs (no background fetches). */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   mkdirSync(screenshotsDir, { recursive: true });
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -22,6 +22,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   });
 }

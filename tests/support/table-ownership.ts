@@ -32,6 +32,7 @@ export const TABLE_OWNERS: Record<string, string | null> = {
   fixity_runs: 'modules/documents/documents.repository.ts',
   fixity_alerts: 'modules/documents/documents.repository.ts',
   review_cases: 'modules/reviews/reviews.repository.ts',
+  review_signatures: 'modules/reviews/reviews.repository.ts',
   review_comments: 'modules/reviews/reviews.repository.ts',
   account_code_counters: 'modules/reviews/reviews.repository.ts',
   issued_documents: 'modules/reviews/reviews.repository.ts',

@@ -15,8 +15,10 @@ import {
   listReviewCases,
   QUEUE_FILTERS,
   type QueueFilter,
+  submissionManifest,
   submitForReview,
 } from './reviews.service.ts';
+import { signatureCheckerFor } from '../signatures/signature-checker.ts';
 import { decideReviewCase } from './review-decisions.service.ts';
 import { verifyIssuedDocument } from './issued-documents.service.ts';
 import { VERIFY_LIMIT } from './reviews.web.ts';
@@ -47,13 +49,31 @@ function caseJson(item: CaseSummary) {
 }
 
 export const reviewsApiSchemas = {
+  submissionManifest: {
+    summary: 'The manifest to sign for submitting the object as it is now (000 §5.4)',
+    description:
+      'Exactly the bytes to sign (RFC 8785 JSON): the object, its passport version and SHA-256, every accepted document file with its SHA-256, ' +
+      'a fresh submission id and the time. Sign them with the SIGN key of your organization\'s employee certificate and send the CMS with the submission within 15 minutes. ' +
+      'Refused as the submission would be (422 incomplete, 409 case open).',
+    tags: ['reviews'],
+    params: objectIdParams,
+    response: { 200: { type: 'object', additionalProperties: true, description: 'The manifest (kind "submission").' }, ...errors(...READ_ERRORS, 404, 409, 422) },
+  },
+
   submitObject: {
     summary: 'Submit the object for review by the service integrator',
     description:
       'Opens a review case due 5 working days later (003 §8), with the submission frozen as it is now. 422: the object is not complete; ' +
-      'details.fields has one error per gap with field "submission": rule "missing_field" (params.field, a passport path) or "missing_document" (params.documentKind).',
+      'details.fields has one error per gap with field "submission": rule "missing_field" (params.field, a passport path) or "missing_document" (params.documentKind). ' +
+      'When the portal has a trust store the submission must be signed (000 §5.4): signature is the CMS (base64) over the manifest from ' +
+      'GET /api/objects/{id}/submission-manifest, sent back as manifest (may be left out when the CMS is attached). A refusal is 422 with field "signature" and rule ' +
+      'signature_required, signature_<refusal> (signature_bad_signature, signature_content_mismatch, signature_unknown_ca, signature_expired, signature_not_yet_valid, ' +
+      'signature_revoked, signature_revocation_unavailable, signature_wrong_key_usage, signature_unsupported_algorithm, signature_malformed), signature_manifest_invalid, ' +
+      'signature_manifest_stale (the object changed, or the manifest is older than 15 minutes or used), signature_other_organization (the certificate\'s BIN is not the owner\'s) ' +
+      'or signature_other_person (the certificate\'s IIN is not the account\'s).',
     tags: ['reviews'],
     params: objectIdParams,
+    body: { ...object({ signature: { type: 'string', maxLength: 200000 }, manifest: { type: 'string', maxLength: 200000 } }), required: [] },
     response: { 201: reviewCaseSchema, ...errors(...WRITE_ERRORS, 404, 409) },
   },
 
@@ -124,9 +144,21 @@ export default jsonApiRoutes('portal-reviews-api', async function reviewsApi(fas
   const schemas = reviewsApiSchemas;
 
   const reviewDeps = { db, jobs, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+  const submitDeps = { db, baseUrl: config.baseUrl, signing: signatureCheckerFor(config.pki) };
 
-  fastify.post<{ Params: { id: string } }>('/api/objects/:id/submit', { config: access('objects.edit'), schema: schemas.submitObject }, async (request, reply) =>
-    reply.code(201).send(caseJson(await submitForReview(reviewDeps, request.user, request.params.id, requestContext(request)))),
+  fastify.get<{ Params: { id: string } }>('/api/objects/:id/submission-manifest', { config: access('objects.edit'), schema: schemas.submissionManifest }, async (request, reply) =>
+    reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from((await submissionManifest(db, request.user, request.params.id, requestContext(request))).bytes)),
+  );
+
+  fastify.post<{ Params: { id: string }; Body: { signature?: string; manifest?: string } | undefined }>('/api/objects/:id/submit', {
+    config: access('objects.edit'),
+    schema: schemas.submitObject,
+    // An unsigned submission may come without a body at all (no trust store), as it always could.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
+  }, async (request, reply) =>
+    reply.code(201).send(caseJson(await submitForReview(submitDeps, request.user, request.params.id, requestContext(request), { signature: request.body?.signature, manifest: request.body?.manifest }))),
   );
 
   fastify.get<{ Querystring: { filter: QueueFilter } }>('/api/review-cases', { config: access('reviews.read'), schema: schemas.listReviewCases }, async (request) => ({

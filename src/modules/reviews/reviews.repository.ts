@@ -1,6 +1,6 @@
 /**
- * The reviews module's SQL: the tables review_cases, review_comments, account_code_counters and
- * issued_documents are written here and nowhere else. Functions take the database or a
+ * The reviews module's SQL: the tables review_cases, review_comments, review_signatures,
+ * account_code_counters and issued_documents are written here and nowhere else. Functions take the database or a
  * transaction; those that lock rows take a Transaction, so a caller must have opened one. Rows
  * come back as the module's records (names already joined), never as table rows.
  */
@@ -215,11 +215,12 @@ export async function nextCaseNumber(trx: Transaction<Database>, almatyYear: str
 
 export async function insertCase(
   trx: Transaction<Database>,
-  values: { number: string; objectId: string; organizationId: string; kind: 'registration' | 'update'; objectVersion: number; snapshot: SubmissionSnapshot; submittedAt: Date; submittedBy: string; dueAt: Date },
+  values: { id?: string; number: string; objectId: string; organizationId: string; kind: 'registration' | 'update'; objectVersion: number; snapshot: SubmissionSnapshot; submittedAt: Date; submittedBy: string; dueAt: Date },
 ): Promise<string> {
   const created = await trx
     .insertInto('review_cases')
     .values({
+      ...(values.id ? { id: values.id } : {}),
       number: values.number,
       object_id: values.objectId,
       organization_id: values.organizationId,
@@ -233,6 +234,91 @@ export async function insertCase(
     .returning('id')
     .executeTakeFirstOrThrow();
   return created.id;
+}
+
+export async function caseExists(db: Executor, caseId: string): Promise<boolean> {
+  return !!(await db.selectFrom('review_cases').select('id').where('id', '=', caseId).executeTakeFirst());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures
+
+export type SignaturePurposeOfCase = 'submission';
+
+/** A verified signature of a case, as it was accepted: who signed, with which certificate, when. */
+export interface CaseSignature {
+  purpose: SignaturePurposeOfCase;
+  signedById: string;
+  signerName: string | null;
+  signerIin: string | null;
+  signerOrganization: string | null;
+  signerBin: string | null;
+  signingTime: Date | null;
+  certificateSerial: string;
+  certificateIssuer: string;
+  certificateSubject: string;
+  revocationStatus: 'good' | 'unavailable';
+  revocationSource: string | null;
+  verifiedAt: Date;
+  manifestSha256: string;
+}
+
+export async function insertCaseSignature(
+  trx: Transaction<Database>,
+  values: Omit<CaseSignature, 'manifestSha256'> & { caseId: string; manifest: Uint8Array; cms: Uint8Array },
+): Promise<void> {
+  await trx
+    .insertInto('review_signatures')
+    .values({
+      case_id: values.caseId,
+      purpose: values.purpose,
+      signed_by: values.signedById,
+      manifest: Buffer.from(values.manifest),
+      cms: Buffer.from(values.cms),
+      signer_name: values.signerName,
+      signer_iin: values.signerIin,
+      signer_organization: values.signerOrganization,
+      signer_bin: values.signerBin,
+      signing_time: values.signingTime,
+      certificate_serial: values.certificateSerial,
+      certificate_issuer: values.certificateIssuer,
+      certificate_subject: values.certificateSubject,
+      revocation_status: values.revocationStatus,
+      revocation_source: values.revocationSource,
+      verified_at: values.verifiedAt,
+    })
+    .execute();
+}
+
+export async function caseSignatures(db: Executor, caseId: string): Promise<CaseSignature[]> {
+  const rows = await db
+    .selectFrom('review_signatures')
+    .select(['purpose', 'signed_by', 'signer_name', 'signer_iin', 'signer_organization', 'signer_bin', 'signing_time', 'certificate_serial', 'certificate_issuer', 'certificate_subject', 'revocation_status', 'revocation_source', 'verified_at', sql<string>`encode(sha256(manifest), 'hex')`.as('manifest_sha256')])
+    .where('case_id', '=', caseId)
+    .orderBy('verified_at')
+    .execute();
+  return rows.map((row) => ({
+    purpose: row.purpose,
+    signedById: row.signed_by,
+    signerName: row.signer_name,
+    signerIin: row.signer_iin,
+    signerOrganization: row.signer_organization,
+    signerBin: row.signer_bin,
+    signingTime: row.signing_time,
+    certificateSerial: row.certificate_serial,
+    certificateIssuer: row.certificate_issuer,
+    certificateSubject: row.certificate_subject,
+    revocationStatus: row.revocation_status,
+    revocationSource: row.revocation_source,
+    verifiedAt: row.verified_at,
+    manifestSha256: row.manifest_sha256,
+  }));
+}
+
+/** The bytes signed and the CMS of one signature of the case; null when it has none. */
+export async function caseSignatureFiles(db: Executor, caseId: string, purpose: SignaturePurposeOfCase): Promise<{ manifest: Buffer; cms: Buffer } | null> {
+  const row = await db.selectFrom('review_signatures').select(['manifest', 'cms']).where('case_id', '=', caseId).where('purpose', '=', purpose).executeTakeFirst();
+  return row ?? null;
 }
 
 export async function setCaseTaken(trx: Transaction<Database>, caseId: string, userId: string, at: Date): Promise<void> {
@@ -452,10 +538,11 @@ export interface Person {
   surname: string;
   given_name: string;
   patronymic: string | null;
+  iin: string | null;
 }
 
 export async function personById(db: Executor, userId: string): Promise<Person> {
-  return db.selectFrom('users').select(['id', 'email', 'surname', 'given_name', 'patronymic']).where('id', '=', userId).executeTakeFirstOrThrow();
+  return db.selectFrom('users').select(['id', 'email', 'surname', 'given_name', 'patronymic', 'iin']).where('id', '=', userId).executeTakeFirstOrThrow();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,7 +610,7 @@ export async function overdueOpenCases(db: Executor, now: Date) {
 
 /** Active users of one role, by e-mail; or the one user, while active in one of the roles. */
 export async function activeUsers(db: Executor, roles: Array<'reviewer' | 'admin'>, userId?: string): Promise<Person[]> {
-  let query = db.selectFrom('users').select(['id', 'email', 'surname', 'given_name', 'patronymic']).where('status', '=', 'active').where('role', 'in', roles);
+  let query = db.selectFrom('users').select(['id', 'email', 'surname', 'given_name', 'patronymic', 'iin']).where('status', '=', 'active').where('role', 'in', roles);
   if (userId) query = query.where('id', '=', userId);
   return query.orderBy('email').execute();
 }

@@ -14,6 +14,7 @@
  * Every step checks its permission first, then changes state and writes its audit event (and its
  * e-mails, through the outbox) in one transaction, re-checking the case's state under a row lock.
  */
+import { createHash } from 'node:crypto';
 import { type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { UUID } from '../../db/uuid.ts';
@@ -30,9 +31,19 @@ import { getObject, loadVisibleObject, type ObjectDetail, referencedOrganization
 import { type OrganizationRef, organizationsById } from '../organizations/organizations.repository.ts';
 import type { ObjectPassport } from '../objects/passport.ts';
 import { setReviewStatus } from '../objects/objects.repository.ts';
+import type { CanonicalManifest } from '../signatures/manifest.ts';
+import type { SignatureChecker } from '../signatures/signature-checker.ts';
+import { checkSignedSnapshot, newSubmissionManifest, type SignedSubmissionInput, signatureRefusal, verifySubmissionSignature } from './submission-signature.ts';
 import {
   type CaseRecord,
+  type CaseSignature,
   caseComments,
+  caseExists,
+  caseSignatureFiles,
+  caseSignatures,
+  insertCaseSignature,
+  type SignaturePurposeOfCase,
+  personById,
   casesOfObject,
   findCase,
   insertCase,
@@ -121,6 +132,21 @@ export interface CaseDetail extends CaseSummary {
   issuedDocument: IssuedDocumentView | null;
   /** The organizations the submitted passport names, by id (owner, possessor). */
   organizations: Record<string, OrganizationRef>;
+  /** The ЭЦП signatures of the case (the submission's); none when it was submitted unsigned. */
+  signatures: CaseSignature[];
+}
+
+/** What the audit event keeps of a signature: enough to find the certificate and the signed bytes again. */
+function signatureAudit(signature: Omit<CaseSignature, 'manifestSha256'> & { manifest: Uint8Array }) {
+  return {
+    signerIin: signature.signerIin,
+    signerBin: signature.signerBin,
+    certificateSerial: signature.certificateSerial,
+    certificateIssuer: signature.certificateIssuer,
+    signingTime: signature.signingTime?.toISOString() ?? null,
+    revocation: signature.revocationStatus,
+    manifestSha256: createHash('sha256').update(signature.manifest).digest('hex'),
+  };
 }
 
 function timelinessOf(record: Pick<CaseRecord, 'dueAt' | 'decidedAt'>, now: Date, calendar: CalendarData): { timeliness: CaseSummary['timeliness']; deadline: DeadlineStatus | null } {
@@ -212,34 +238,64 @@ export function commentsByTarget(review: ObjectReview): { fields: Record<string,
   return out;
 }
 
+export interface SubmitDeps {
+  db: Kysely<Database>;
+  baseUrl: string;
+  /** Verifies signed submissions (config.pki); null or absent: no trust store, submissions are not signed. */
+  signing?: SignatureChecker | null;
+}
+
+async function submittableSnapshot(trx: Transaction<Database>, actor: AuthUser, objectId: string) {
+  const row = await loadVisibleObject(trx, actor, objectId, { lock: true });
+  if (isReadOnly(stateOf(row))) throw new AppError('CONFLICT', 'the object is terminated and read-only', { reason: 'object_terminated' });
+  const open = await openCaseNumber(trx, objectId);
+  if (open) throw new AppError('CONFLICT', `case ${open} is already open`, { reason: 'case_open', number: open });
+  const gaps = await completenessGaps(trx, row);
+  if (gaps.length > 0) {
+    const fields = gaps.map(
+      (gap): FieldError =>
+        gap.type === 'field' ? { field: 'submission', rule: 'missing_field', params: { field: gap.field } } : { field: 'submission', rule: 'missing_document', params: { documentKind: gap.documentKind } },
+    );
+    throw new AppError('VALIDATION_FAILED', 'the submission is not complete', { fields });
+  }
+  return { row, snapshot: await snapshotOf(trx, row) };
+}
+
+/**
+ * The manifest a staff member signs to submit the object as it is now (submission-signature.ts):
+ * the same refusals as submitForReview, so that nothing is signed that could not be submitted.
+ */
+export async function submissionManifest(db: Kysely<Database>, actor: AuthUser | null | undefined, objectId: string, ctx: ServiceContext = {}): Promise<CanonicalManifest> {
+  requirePermission(actor, 'objects.edit');
+  return db.transaction().execute(async (trx) => newSubmissionManifest(objectId, (await submittableSnapshot(trx, actor, objectId)).snapshot, ctx.now ?? new Date()));
+}
+
 /**
  * Submits the object as it is now. Refusals: VALIDATION_FAILED with field "submission" and one
  * error per gap (rule missing_field with params.field, or missing_document with
- * params.documentKind); CONFLICT reason case_open or object_terminated.
+ * params.documentKind); CONFLICT reason case_open or object_terminated. With a trust store
+ * (deps.signing) the submission must be signed: VALIDATION_FAILED with field "signature" and the
+ * rules of submission-signature.ts; the case then keeps the manifest, the CMS and the signer.
  */
-export async function submitForReview(deps: { db: Kysely<Database>; baseUrl: string }, actor: AuthUser | null | undefined, objectId: string, ctx: ServiceContext = {}): Promise<CaseSummary> {
+export async function submitForReview(deps: SubmitDeps, actor: AuthUser | null | undefined, objectId: string, ctx: ServiceContext = {}, signedInput: SignedSubmissionInput = {}): Promise<CaseSummary> {
   requirePermission(actor, 'objects.edit');
   const { db } = deps;
   const now = ctx.now ?? new Date();
   const calendar = await loadCalendarData(db);
+  const signed = deps.signing ? await verifySubmissionSignature(deps.signing, objectId, signedInput, now) : null;
   const id = await db.transaction().execute(async (trx) => {
-    const row = await loadVisibleObject(trx, actor, objectId, { lock: true });
-    if (isReadOnly(stateOf(row))) throw new AppError('CONFLICT', 'the object is terminated and read-only', { reason: 'object_terminated' });
-    const open = await openCaseNumber(trx, objectId);
-    if (open) throw new AppError('CONFLICT', `case ${open} is already open`, { reason: 'case_open', number: open });
-    const gaps = await completenessGaps(trx, row);
-    if (gaps.length > 0) {
-      const fields = gaps.map(
-        (gap): FieldError =>
-          gap.type === 'field' ? { field: 'submission', rule: 'missing_field', params: { field: gap.field } } : { field: 'submission', rule: 'missing_document', params: { documentKind: gap.documentKind } },
-      );
-      throw new AppError('VALIDATION_FAILED', 'the submission is not complete', { fields });
-    }
-    const snapshot = await snapshotOf(trx, row);
+    const { row, snapshot } = await submittableSnapshot(trx, actor, objectId);
+    const signature = signed ? checkSignedSnapshot(signed, objectId, snapshot, await personById(trx, actor.id), now) : null;
+    // The signed submission id becomes the case's: a manifest opens one case only.
+    if (signed && (await caseExists(trx, signed.manifest.submissionId))) throw signatureRefusal('signature_manifest_stale');
     const kind = row.account_code ? 'update' : 'registration';
     const due = dueAt(now, REVIEW_WORKING_DAYS, calendar);
     const number = await nextCaseNumber(trx, toAlmatyDate(now).slice(0, 4));
-    const caseId = await insertCase(trx, { number, objectId, organizationId: row.organization_id, kind, objectVersion: row.version, snapshot, submittedAt: now, submittedBy: actor.id, dueAt: due });
+    const caseId = await insertCase(trx, {
+      ...(signed ? { id: signed.manifest.submissionId } : {}),
+      number, objectId, organizationId: row.organization_id, kind, objectVersion: row.version, snapshot, submittedAt: now, submittedBy: actor.id, dueAt: due,
+    });
+    if (signature) await insertCaseSignature(trx, { ...signature, caseId });
     await setReviewStatus(trx, objectId, 'submitted');
     await recordAuditEvent(trx, {
       actor: userActor(actor),
@@ -247,7 +303,10 @@ export async function submitForReview(deps: { db: Kysely<Database>; baseUrl: str
       entityId: caseId,
       action: 'review_case.submitted',
       before: { reviewStatus: row.review_status },
-      after: { number, objectId, kind, objectVersion: row.version, dueAt: due.toISOString(), documents: snapshot.documents.map((d) => ({ kind: d.kind, version: d.version })) },
+      after: {
+        number, objectId, kind, objectVersion: row.version, dueAt: due.toISOString(), documents: snapshot.documents.map((d) => ({ kind: d.kind, version: d.version })),
+        signature: signature ? signatureAudit(signature) : null,
+      },
       requestId: ctx.requestId ?? null,
     });
     await enqueueMail(trx, {
@@ -291,7 +350,18 @@ export async function getReviewCase(db: Kysely<Database>, actor: AuthUser | null
     accountCode: record.accountCode,
     issuedDocument: issued ?? null,
     organizations: await organizationsById(db, [record.organization.id, ...referencedOrganizationIds(record.snapshot.passport)]),
+    signatures: await caseSignatures(db, caseId),
   };
+}
+
+/** The signed bytes and the CMS of the case's signature, for a reviewer to download; NOT_FOUND when it has none. */
+export async function getCaseSignatureFiles(db: Kysely<Database>, actor: AuthUser | null | undefined, caseId: string, purpose: SignaturePurposeOfCase): Promise<{ number: string; manifest: Buffer; cms: Buffer }> {
+  requirePermission(actor, 'reviews.read');
+  if (!UUID.test(caseId)) throw new AppError('NOT_FOUND');
+  const record = await findCase(db, caseId);
+  const files = record ? await caseSignatureFiles(db, caseId, purpose) : null;
+  if (!record || !files) throw new AppError('NOT_FOUND');
+  return { number: record.number, ...files };
 }
 
 /** The open case, locked for the transaction; NOT_FOUND, or CONFLICT reason case_decided. */

@@ -11,14 +11,17 @@ import {
   addReviewComment,
   COMMENT_MAX,
   commentableFields,
+  getCaseSignatureFiles,
   getReviewCase,
   listReviewCases,
   NOTE_MAX,
   QUEUE_FILTERS,
   REVIEW_WORKING_DAYS,
+  submissionManifest,
   submitForReview,
   takeReviewCase,
 } from './reviews.service.ts';
+import { signatureCheckerFor } from '../signatures/signature-checker.ts';
 import { caseErrorText, replyWithExtract, slaLabels } from './reviews.view.ts';
 import { slaCases } from './sla.service.ts';
 import { buildSlaReport, slaChartSvg, slaReportCsv } from './sla-report.ts';
@@ -33,6 +36,8 @@ export const VERIFY_LIMIT = { max: 20, timeWindow: '1 minute' } as const;
 const idParams = z.object({ id: z.guid() });
 const queueQuery = z.object({ filter: z.enum(QUEUE_FILTERS).catch('open') });
 const commentForm = z.object({ target: z.string().max(300).default(''), body: z.string().max(COMMENT_MAX * 2).default('') });
+/** The signed submission's fields (empty when no trust store is set and the page does not sign). */
+const signedForm = z.object({ signature: z.string().max(200_000).default(''), manifest: z.string().max(200_000).default('') });
 const decisionForm = z.object({ decision: z.string().max(20).default(''), note: z.string().max(NOTE_MAX * 2).default('') });
 const verifyQuery = z.object({ number: z.string().max(100).optional().catch(undefined), bin: z.string().max(40).optional().catch(undefined) });
 const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional().catch(undefined) });
@@ -40,14 +45,26 @@ const monthQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/)
 export default async function reviewsWeb(fastify: FastifyInstance): Promise<void> {
   const { db, config, store, jobs } = fastify.deps;
   const deps = { db, jobs, baseUrl: config.baseUrl, accountCodePrefix: config.accountCodePrefix };
+  const submitDeps = { db, baseUrl: config.baseUrl, signing: signatureCheckerFor(config.pki) };
+
+  fastify.get('/objects/:id/submission-manifest', { config: { access: { permission: 'objects.edit' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const manifest = await submissionManifest(db, request.user, id);
+    // Exactly the bytes to sign: no re-encoding on the way.
+    return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(manifest.bytes));
+  });
 
   fastify.post('/objects/:id/submit', { config: { access: { permission: 'objects.edit' } } }, async (request, reply) => {
     const { id } = parseParams(idParams, request.params);
+    const signed = signedForm.parse(request.body ?? {});
     try {
-      await submitForReview(deps, request.user, id, { requestId: request.id });
+      await submitForReview(submitDeps, request.user, id, { requestId: request.id }, { signature: signed.signature || null, manifest: signed.manifest || null });
       request.session.flash = 'reviews.flash.submitted';
     } catch (error) {
-      if (fieldErrors(error)) request.session.flash = 'reviews.flash.incomplete';
+      const errors = fieldErrors(error);
+      const refusal = errors?.find((e) => e.field === 'signature');
+      if (refusal) request.session.flash = `reviews.signature_refusals.${refusal.rule}`;
+      else if (errors) request.session.flash = 'reviews.flash.incomplete';
       else if (error instanceof AppError && error.code === 'CONFLICT') request.session.flash = 'reviews.flash.already_open';
       else throw error;
     }
@@ -113,6 +130,18 @@ export default async function reviewsWeb(fastify: FastifyInstance): Promise<void
       return renderCase(request, reply.status(422), id, { errors, decisionValues: values });
     }
     return reply.redirect(`/review/cases/${id}`, 303);
+  });
+
+  fastify.get('/review/cases/:id/signatures/submission/manifest.json', { config: read }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const files = await getCaseSignatureFiles(db, request.user, id, 'submission');
+    return reply.type('application/json; charset=utf-8').header('content-disposition', `attachment; filename="${files.number}-manifest.json"`).send(files.manifest);
+  });
+
+  fastify.get('/review/cases/:id/signatures/submission/signature.p7s', { config: read }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const files = await getCaseSignatureFiles(db, request.user, id, 'submission');
+    return reply.type('application/pkcs7-signature').header('content-disposition', `attachment; filename="${files.number}-manifest.json.p7s"`).send(files.cms);
   });
 
   fastify.get('/issued-documents/:id/download', { config: { access: { permission: 'objects.read' } } }, async (request, reply) => {

@@ -1,8 +1,9 @@
 /**
  * The manifest a signed submission signs: one canonical JSON text (RFC 8785, the `canonicalize`
  * package the audit log uses too) naming the object, the organization and every document by its
- * SHA-256, so the signature covers the files without carrying them. The same input always gives
- * the same bytes; documents are ordered by slot and file name.
+ * SHA-256, so the signature covers the files without carrying them — and, for a review submission,
+ * the passport's version and the SHA-256 of its canonical JSON. The same input always gives the
+ * same bytes; documents are ordered by slot and file name.
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -14,6 +15,8 @@ export const submissionManifestSchema = z.object({
   submissionId: z.string().min(1),
   organizationBin: z.string().regex(/^\d{12}$/),
   submittedAt: z.iso.datetime(),
+  objectVersion: z.number().int().positive().optional(),
+  passportSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   documents: z.array(z.object({
     slot: z.string().min(1),
     fileName: z.string().min(1),

@@ -69,6 +69,8 @@ export default async function objectPageWeb(fastify: FastifyInstance): Promise<v
         documentTexts: documentTexts(request),
         review,
         reviewComments: commentsByTarget(review),
+        // With a trust store, a submission must carry the staff member's ЭЦП (000 §5.4).
+        signingRequired: fastify.deps.config.pki !== null,
         object,
         versions,
         sections: passportSections(object.passport),
