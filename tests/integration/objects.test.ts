@@ -599,6 +599,7 @@ describe('route access', () => {
     'GET /objects/:id/documents/new': { staff: 'allowed', staff_other: 'hidden' },
     'POST /objects/:id/documents': { staff: 'allowed', staff_other: 'hidden' },
     'POST /objects/:id/submit': { staff: 'allowed', staff_other: 'hidden' },
+    'GET /objects/:id/submission-manifest': { staff: 'allowed', staff_other: 'hidden' },
     'GET /objects/:id/history': { auditor: 'allowed', admin: 'allowed' },
     'GET /objects/:id/as-of': { auditor: 'allowed', admin: 'allowed' },
   };
