@@ -41,7 +41,7 @@ const REMEMBERED_SUBMISSIONS = 10;
 function conflictReason(error: unknown): string | null {
   if (!(error instanceof AppError) || error.code !== 'CONFLICT') return null;
   const reason = (error.details as { reason?: unknown } | null)?.reason;
-  return reason === 'email_in_use' ? reason : 'already_decided';
+  return reason === 'email_in_use' || reason === 'iin_in_use' ? reason : 'already_decided';
 }
 
 function renderForm(request: FastifyRequest, reply: FastifyReply, values: AccountRequestFormValues, errors: FieldError[] = []): FastifyReply {
