@@ -16,6 +16,7 @@ import auditingWeb from './modules/auditing/auditing.web.ts';
 import monitoringWeb from './modules/monitoring/monitoring.web.ts';
 import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
+import ecpSignInWeb from './modules/auth/ecp-sign-in.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
 import notificationsWeb from './modules/notifications/notifications.web.ts';
 import documentsApi from './modules/documents/documents.api.ts';
@@ -67,6 +68,7 @@ const ROUTES: FastifyPluginAsync[] = [
   homeWeb,
   authWeb,
   secondFactorWeb,
+  ecpSignInWeb,
   accountRequestsWeb,
   adminWeb,
   notificationsWeb,
@@ -100,6 +102,8 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
+        // The sign-in page talks to NCALayer on the user's own machine.
+        connectSrc: ["'self'", new URL(deps.config.ncaLayerUrl).origin],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         upgradeInsecureRequests: deps.config.baseUrl.startsWith('https://') ? [] : null,
