@@ -36,7 +36,7 @@ export default async function ecpSignInWeb(fastify: FastifyInstance): Promise<vo
   );
 
   async function showPage(request: FastifyRequest, reply: FastifyReply, destination: string, errors: FieldError[] = [], extra: Record<string, unknown> = {}): Promise<FastifyReply> {
-    if (!verification) return render(request, reply.status(errors.length ? reply.statusCode : 503), 'ecp-sign-in-off', {});
+    if (!verification) return render(request, reply.status(404), 'ecp-sign-in-off', {});
     const challenge = await startEcpSignIn(db);
     return render(request, reply, 'ecp-sign-in', { values: { return: destination }, errors, nonce: challenge.nonce, ncaLayerUrl: config.ncaLayerUrl, ...extra });
   }
