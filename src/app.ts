@@ -17,6 +17,7 @@ import auditingWeb from './modules/auditing/auditing.web.ts';
 import monitoringWeb from './modules/monitoring/monitoring.web.ts';
 import authWeb from './modules/auth/auth.web.ts';
 import secondFactorWeb from './modules/auth/second-factor.web.ts';
+import ecpSignInWeb from './modules/auth/ecp-sign-in.web.ts';
 import healthRoutes from './modules/health/health.routes.ts';
 import notificationsWeb from './modules/notifications/notifications.web.ts';
 import documentsApi from './modules/documents/documents.api.ts';
@@ -68,6 +69,7 @@ const ROUTES: FastifyPluginAsync[] = [
   homeWeb,
   authWeb,
   secondFactorWeb,
+  ecpSignInWeb,
   accountRequestsWeb,
   adminWeb,
   notificationsWeb,
@@ -99,10 +101,10 @@ async function app(fastify: FastifyInstance, deps: AppDependencies): Promise<voi
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        // NCALayer, the NCA's signer on the user's own machine, answers at this address only.
-        connectSrc: ["'self'", 'wss://127.0.0.1:13579'],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
+        // The sign-in and signing pages talk to NCALayer, the NCA's signer on the user's own machine.
+        connectSrc: ["'self'", new URL(deps.config.ncaLayerUrl).origin],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         upgradeInsecureRequests: deps.config.baseUrl.startsWith('https://') ? [] : null,

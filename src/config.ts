@@ -93,6 +93,8 @@ const environmentSchema = z.object({
   DEMO_DATA: optionalString.pipe(booleanFlag.optional()),
   DATABASE_NAMED_STATEMENTS: optionalString.pipe(booleanFlag.optional()),
   JOBS_WORK: optionalString.pipe(booleanFlag.optional()),
+  /** Where the browser finds NCALayer, the NCA's signer on the user's machine (and the page's CSP allows it). */
+  NCALAYER_URL: z.url({ protocol: /^wss?$/ }).default('wss://127.0.0.1:13579/'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be a pino log level' }).default('info'),
 });
 
@@ -125,6 +127,8 @@ export interface Config {
   readonly jobsWork: boolean;
   /** ЭЦП verification (PKI_TRUST_DIR and the PKI_* settings); null when no trust store is set, and sign-in with ЭЦП is off. */
   readonly pki: SignatureEnv | null;
+  /** NCALayer's WebSocket address as the user's browser reaches it (NCALAYER_URL). */
+  readonly ncaLayerUrl: string;
   readonly logLevel: string;
 }
 
@@ -193,6 +197,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? true,
     jobsWork: e.JOBS_WORK ?? true,
     pki: loadPkiSettings(source),
+    ncaLayerUrl: e.NCALAYER_URL,
     logLevel: e.LOG_LEVEL,
   };
   return Object.freeze(config);

@@ -71,6 +71,28 @@ export interface AuthTokensTable {
   used_at: Timestamp | null;
 }
 
+/** A nonce a browser signs with an AUTH key to sign in with ЭЦП; accepted once, before expires_at. */
+export interface SignInChallengesTable {
+  nonce: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+/** A certificate a user signed in with (linked at its first sign-in with ЭЦП). */
+export interface UserCertificatesTable {
+  id: Generated<string>;
+  user_id: string;
+  serial_number: string;
+  issuer: string;
+  subject: string;
+  iin: string;
+  bin: string | null;
+  not_after: Timestamp;
+  first_used_at: Timestamp;
+  last_used_at: Timestamp;
+}
+
 export interface MailOutboxTable {
   id: Generated<string>;
   recipient: string;
@@ -423,6 +445,8 @@ export interface Database {
   audit_verifications: AuditVerificationsTable;
   sessions: SessionsTable;
   auth_tokens: AuthTokensTable;
+  sign_in_challenges: SignInChallengesTable;
+  user_certificates: UserCertificatesTable;
   mail_outbox: MailOutboxTable;
   calendar_years: CalendarYearsTable;
   account_requests: AccountRequestsTable;

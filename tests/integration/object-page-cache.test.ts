@@ -293,7 +293,7 @@ describe('the stamps migration', () => {
       const actor = toAuthUser(await own.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
       const { id } = await createObjectDirectly(own.db, actor, { passport: samplePassport('Система миграции'), informationChangedOn: today });
       // Down to before the stamps, through the registry's later migrations (their own checks are below).
-      const later = ['2026-12-03T1500_review_signatures', '2026-12-03T1200_audit_workbench', '2026-12-03T1000_extracts_rendered_after_commit', '2026-12-02T1100_objects_kind_updated_idx', '2026-12-02T1000_search_columns_inline', '2026-12-02T0900_object_page_stamps'];
+      const later = ['2026-12-03T1500_review_signatures', '2026-12-03T1300_ecp_sign_in', '2026-12-03T1200_audit_workbench', '2026-12-03T1000_extracts_rendered_after_commit', '2026-12-02T1100_objects_kind_updated_idx', '2026-12-02T1000_search_columns_inline', '2026-12-02T0900_object_page_stamps'];
       const down = await createMigrator(own.db).migrateTo('2026-12-01T1000_reviews');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual(later.map((name) => [name, 'Success']));

@@ -19,6 +19,8 @@ export const TABLE_OWNERS: Record<string, string | null> = {
   audit_verifications: 'modules/auditing/auditing.repository.ts',
   sessions: 'modules/auth/auth.repository.ts',
   auth_tokens: 'modules/auth/auth.repository.ts',
+  sign_in_challenges: 'modules/auth/auth.repository.ts',
+  user_certificates: 'modules/auth/auth.repository.ts',
   mail_outbox: 'modules/notifications/notifications.repository.ts',
   calendar_years: 'modules/calendar/calendar.repository.ts',
   account_requests: 'modules/accounts/accounts.repository.ts',

@@ -61,6 +61,19 @@ export function emptyAccountRequestForm(): AccountRequestFormValues {
   return { ...(Object.fromEntries(REQUEST_FIELDS.map((field) => [field, ''])) as Record<RequestField, string>), people: [emptyPerson()] };
 }
 
+/**
+ * The empty form with what a sign-in with ЭЦП learnt from a certificate whose IIN has no account:
+ * the person's surname and given name and the organization's BIN (query parameters). Only
+ * prefilled: the form is checked as typed when it is sent.
+ */
+export function prefilledAccountRequestForm(query: Record<string, unknown>): AccountRequestFormValues {
+  const form = emptyAccountRequestForm();
+  const given = (name: string) => text(query[name]).slice(0, 200).trim();
+  form.organization_bin = given('bin');
+  form.people[0] = { ...form.people[0]!, surname: given('surname'), given_name: given('given_name') };
+  return form;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading the posted body
 

@@ -5,7 +5,7 @@ import {
   type AccountRequestFormValues,
   applyFormIntent,
   decisionFormSchema,
-  emptyAccountRequestForm,
+  prefilledAccountRequestForm,
   idParams,
   MAX_PEOPLE,
   numberParams,
@@ -41,7 +41,7 @@ const REMEMBERED_SUBMISSIONS = 10;
 function conflictReason(error: unknown): string | null {
   if (!(error instanceof AppError) || error.code !== 'CONFLICT') return null;
   const reason = (error.details as { reason?: unknown } | null)?.reason;
-  return reason === 'email_in_use' ? reason : 'already_decided';
+  return reason === 'email_in_use' || reason === 'iin_in_use' ? reason : 'already_decided';
 }
 
 function renderForm(request: FastifyRequest, reply: FastifyReply, values: AccountRequestFormValues, errors: FieldError[] = []): FastifyReply {
@@ -74,7 +74,7 @@ export default async function accountRequestsWeb(fastify: FastifyInstance): Prom
     return reply.render(`${views}/detail`, { request: accountRequest, errorText, summaryText, errors: [], ...extra });
   }
 
-  fastify.get('/account-requests/new', { config: { access: 'public' } }, async (request, reply) => renderForm(request, reply, emptyAccountRequestForm()));
+  fastify.get('/account-requests/new', { config: { access: 'public' } }, async (request, reply) => renderForm(request, reply, prefilledAccountRequestForm((request.query ?? {}) as Record<string, unknown>)));
 
   fastify.post('/account-requests', { config: { access: 'public', rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) => {
     const { values, intent } = readAccountRequestForm(request.body);

@@ -17,7 +17,7 @@ import {
   type OrganizationInput,
   updateOrganization,
 } from '../organizations/organizations.service.ts';
-import { getUserDetails, listUsers } from '../users/users.service.ts';
+import { getUserDetails, listUsers, setUserIin } from '../users/users.service.ts';
 import { render } from './admin.view.ts';
 import { fieldErrors, parseParams } from '../../web/route-helpers.ts';
 
@@ -32,6 +32,7 @@ const usersQuery = z.object({
 });
 const searchQuery = z.object({ q: z.string().max(200).optional().catch(undefined) });
 const roleForm = z.object({ role: z.string().default(''), organization_id: z.string().default('') });
+const iinForm = z.object({ iin: z.string().max(40).default('') });
 const organizationForm = z.object({
   bin: z.string().default(''),
   kind: z.string().default(''),
@@ -98,7 +99,8 @@ export default async function adminWeb(fastify: FastifyInstance): Promise<void> 
       roles: ROLES,
       isSelf: actor.id === account.id,
       errors,
-      values: values ?? { role: account.role, organization_id: account.organization?.id ?? '' },
+      // One form posted; the others show what is stored.
+      values: { role: account.role, organization_id: account.organization?.id ?? '', iin: account.iin ?? '', ...values },
     });
   }
 
@@ -139,6 +141,20 @@ export default async function adminWeb(fastify: FastifyInstance): Promise<void> 
         requestId: request.id,
       });
       request.session.flash = changed ? 'admin.flash.role_changed' : 'admin.flash.nothing_changed';
+    } catch (error) {
+      const errors = fieldErrors(error);
+      if (!errors) throw error;
+      return showUser(request, reply, id, errors, values);
+    }
+    return reply.redirect(`/admin/users/${id}`, 303);
+  });
+
+  fastify.post('/admin/users/:id/iin', { config: { access: { permission: 'users.manage' } } }, async (request, reply) => {
+    const { id } = parseParams(idParams, request.params);
+    const values = iinForm.parse(request.body ?? {});
+    try {
+      const { changed } = await setUserIin(db, { actor: request.user!, userId: id, iin: values.iin, requestId: request.id });
+      request.session.flash = changed ? 'admin.flash.iin_saved' : 'admin.flash.nothing_changed';
     } catch (error) {
       const errors = fieldErrors(error);
       if (!errors) throw error;

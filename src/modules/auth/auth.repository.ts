@@ -1,9 +1,11 @@
 /**
- * All SQL on `sessions` and `auth_tokens`, the only writer of both tables.
+ * All SQL on `sessions`, `auth_tokens`, `sign_in_challenges` and `user_certificates`, the only
+ * writer of these tables.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuthTokenPurpose, Database } from '../../db/database.ts';
+import type { SignInChallenge } from '../signatures/challenge.ts';
 import { objectPageStampJson } from '../../web/page-stamp.ts';
 import { type AuthUser, toAuthUser } from '../../access/permissions.ts';
 
@@ -53,6 +55,74 @@ export async function findValidToken(db: Executor, token: string, purpose: AuthT
 export async function consumeToken(trx: Transaction<Database>, tokenHash: string, now = new Date()): Promise<boolean> {
   const result = await trx.updateTable('auth_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
   return result.numUpdatedRows === 1n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in with ЭЦП: challenges and the certificates users signed in with
+
+export async function insertSignInChallenge(db: Executor, challenge: SignInChallenge): Promise<void> {
+  await db.insertInto('sign_in_challenges').values({ nonce: challenge.nonce, created_at: challenge.issuedAt, expires_at: challenge.expiresAt }).execute();
+}
+
+/** The kept challenge of that nonce, locked until the transaction ends (two posts of it: one waits, then sees it used). */
+export async function lockSignInChallenge(trx: Transaction<Database>, nonce: string): Promise<SignInChallenge | null> {
+  const row = await trx.selectFrom('sign_in_challenges').selectAll().where('nonce', '=', nonce).forUpdate().executeTakeFirst();
+  return row ? { nonce: row.nonce, issuedAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at } : null;
+}
+
+export async function markSignInChallengeUsed(trx: Transaction<Database>, nonce: string, usedAt: Date): Promise<void> {
+  await trx.updateTable('sign_in_challenges').set({ used_at: usedAt }).where('nonce', '=', nonce).execute();
+}
+
+/** Challenges past their end a day ago: nothing can redeem them, and the audit log keeps the refusals. */
+export async function purgeExpiredSignInChallenges(db: Kysely<Database>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('sign_in_challenges').where('expires_at', '<', new Date(now.getTime() - 24 * 3600_000)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export interface CertificateUse {
+  userId: string;
+  serialNumber: string;
+  issuer: string;
+  subject: string;
+  iin: string;
+  bin: string | null;
+  notAfter: Date;
+}
+
+/**
+ * Records a sign-in with this certificate: linked to the user at its first use, its last use moved
+ * after. Returns whether this was the first use by this user.
+ */
+export async function recordCertificateUse(trx: Transaction<Database>, use: CertificateUse, now: Date): Promise<{ linked: boolean }> {
+  const row = await trx
+    .insertInto('user_certificates')
+    .values({ user_id: use.userId, serial_number: use.serialNumber, issuer: use.issuer, subject: use.subject, iin: use.iin, bin: use.bin, not_after: use.notAfter, first_used_at: now, last_used_at: now })
+    .onConflict((c) => c.columns(['issuer', 'serial_number']).doUpdateSet({ last_used_at: now }).where('user_certificates.user_id', '=', use.userId))
+    .returning(['first_used_at'])
+    .executeTakeFirst();
+  // No row: the certificate is linked to another account (its IIN was moved to this one), so it moves too.
+  if (!row) {
+    await trx.updateTable('user_certificates').set({ user_id: use.userId, first_used_at: now, last_used_at: now })
+      .where('issuer', '=', use.issuer).where('serial_number', '=', use.serialNumber).execute();
+    return { linked: true };
+  }
+  return { linked: row.first_used_at.getTime() === now.getTime() };
+}
+
+export interface LinkedCertificate {
+  serialNumber: string;
+  issuer: string;
+  subject: string;
+  bin: string | null;
+  notAfter: Date;
+  firstUsedAt: Date;
+  lastUsedAt: Date;
+}
+
+export async function listUserCertificates(db: Executor, userId: string): Promise<LinkedCertificate[]> {
+  const rows = await db.selectFrom('user_certificates').selectAll().where('user_id', '=', userId).orderBy('last_used_at', 'desc').execute();
+  return rows.map((row) => ({ serialNumber: row.serial_number, issuer: row.issuer, subject: row.subject, bin: row.bin, notAfter: row.not_after, firstUsedAt: row.first_used_at, lastUsedAt: row.last_used_at }));
 }
 
 // ---------------------------------------------------------------------------------------------

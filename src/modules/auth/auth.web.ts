@@ -38,24 +38,26 @@ export async function establishSession(request: FastifyRequest, userId: string):
 
 export default async function authWeb(fastify: FastifyInstance): Promise<void> {
   const { db, config } = fastify.deps;
+  // Offered when a trust store is set (PKI_TRUST_DIR, or the demo CA in development).
+  const ecp = config.pki !== null;
 
   fastify.get('/sign-in', { config: { access: 'public' } }, async (request, reply) => {
     if (request.user) return reply.redirect('/', 303);
     const query = request.query as { return?: string };
-    return reply.render(`${views}/sign-in`, { values: { return: safeReturnPath(query.return) } });
+    return reply.render(`${views}/sign-in`, { values: { return: safeReturnPath(query.return) }, ecp });
   });
 
   fastify.post('/sign-in', { config: { access: 'public', rateLimit: signInLimit } }, async (request, reply) => {
     const values = signInForm.parse(request.body ?? {});
     const errors = required(values as Record<string, string>, ['email', 'password']);
-    if (errors.length) return reply.status(422).render(`${views}/sign-in`, { values, errors });
+    if (errors.length) return reply.status(422).render(`${views}/sign-in`, { values, errors, ecp });
     const result = await signIn(db, { email: values.email, password: values.password, requestId: request.id });
     if (!result.ok) {
       const error: FieldError =
         result.reason === 'locked'
           ? { field: 'email', rule: 'sign_in_locked', params: { until: lockEndText(request, result.lockedUntil) } }
           : { field: 'email', rule: 'sign_in_invalid' };
-      return reply.status(result.reason === 'locked' ? 429 : 422).render(`${views}/sign-in`, { values: { ...values, password: '' }, errors: [error] });
+      return reply.status(result.reason === 'locked' ? 429 : 422).render(`${views}/sign-in`, { values: { ...values, password: '' }, errors: [error], ecp });
     }
     const destination = safeReturnPath(values.return);
     if (result.secondFactorRequired) {

@@ -14,6 +14,7 @@ export type UserChanges = Updateable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 
 export const USERS_EMAIL_INDEX = 'users_email_unique';
+export const USERS_IIN_INDEX = 'users_iin_unique';
 
 export interface UserListItem {
   id: string;
@@ -34,6 +35,8 @@ export interface UserDetails extends UserListItem {
   lockedUntil: Date | null;
   passwordSet: boolean;
   activeSessions: number;
+  /** For sign-in with ЭЦП: the IIN in the user's certificates. */
+  iin: string | null;
 }
 
 export interface UserFilters {
@@ -54,6 +57,17 @@ export interface OwnAccount {
   name_kk: string | null;
   name_ru: string | null;
   name_en: string | null;
+}
+
+/** The account with this IIN (unique), with its organization's BIN for an employee's certificate. */
+export function findUserByIin(db: Executor, iin: string): Promise<(UserRow & { organization_bin: string | null }) | undefined> {
+  return db
+    .selectFrom('users')
+    .leftJoin('organizations', 'organizations.id', 'users.organization_id')
+    .selectAll('users')
+    .select('organizations.bin as organization_bin')
+    .where('users.iin', '=', iin)
+    .executeTakeFirst();
 }
 
 export function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
@@ -201,5 +215,6 @@ export async function findUserDetails(db: Executor, userId: string, now = new Da
     lockedUntil: row.locked_until && row.locked_until > now ? row.locked_until : null,
     passwordSet: row.password_hash !== null,
     activeSessions: Number(sessions.count),
+    iin: row.iin,
   };
 }

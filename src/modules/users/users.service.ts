@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, UserRow } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/unique-violation.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, type FieldError } from '../../errors.ts';
+import { normalizeBinInput, validateIin } from '../organizations/bin-iin.ts';
 import { type Actor, recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { type AuthUser, requirePermission } from '../../access/permissions.ts';
 import {
@@ -15,6 +16,8 @@ import {
   type UserFilters,
   type UserListItem,
   USERS_EMAIL_INDEX,
+  USERS_IIN_INDEX,
+  lockUser,
 } from './users.repository.ts';
 
 export const USERS_PAGE_SIZE = 50;
@@ -40,6 +43,45 @@ export async function updateUserAudited(
   return updated;
 }
 
+/**
+ * An administrator sets (or, with an empty value, removes) the IIN a user signs in with ЭЦП by:
+ * 12 digits with a valid check digit and date of birth, and no other account's. Audited.
+ */
+export async function setUserIin(db: Kysely<Database>, input: { actor: AuthUser; userId: string; iin: string; requestId?: string }): Promise<{ changed: boolean }> {
+  requirePermission(input.actor, 'users.manage');
+  const raw = normalizeBinInput(input.iin);
+  let iin: string | null = null;
+  if (raw !== '') {
+    const checked = validateIin(raw);
+    if (!checked.ok) throw iinRejected({ field: 'iin', rule: `admin.users.errors.iin_${checked.reason}` });
+    iin = checked.value;
+  }
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const row = await lockUser(trx, input.userId);
+      if (!row) throw new AppError('NOT_FOUND');
+      if (row.iin === iin) return { changed: false };
+      await updateUserAudited(trx, {
+        userId: row.id,
+        changes: { iin },
+        actor: userActor(input.actor),
+        action: 'user.iin_changed',
+        before: { iin: row.iin },
+        after: { iin },
+        requestId: input.requestId,
+      });
+      return { changed: true };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, USERS_IIN_INDEX)) throw iinRejected({ field: 'iin', rule: 'admin.users.errors.iin_in_use' });
+    throw error;
+  }
+}
+
+function iinRejected(error: FieldError): AppError {
+  return new AppError('VALIDATION_FAILED', 'IIN rejected', { fields: [error] });
+}
+
 export async function listUsers(
   db: Kysely<Database>,
   input: { actor: AuthUser; filters: UserFilters; page: number },
@@ -56,6 +98,8 @@ export async function getUserDetails(db: Kysely<Database>, input: { actor: AuthU
 }
 
 const emailInUse = (): AppError => new AppError('CONFLICT', 'the e-mail already has an account', { reason: 'email_in_use' });
+// The IIN finds the account at sign-in with ЭЦП, so it belongs to one account only.
+const iinInUse = (): AppError => new AppError('CONFLICT', 'the IIN already belongs to another account', { reason: 'iin_in_use' });
 
 export interface StaffAccountInput {
   email: string;
@@ -94,15 +138,20 @@ export async function openStaffAccount(trx: Transaction<Database>, input: StaffA
   };
   const after = { email: input.email, role: 'staff', organizationId: input.organizationId, status: 'pending_activation', fromAccountRequest: input.fromAccountRequest };
   if (existing) {
-    await updateUserAudited(trx, {
-      userId: existing.id,
-      changes: { ...account, totp_secret: null, totp_enabled_at: null, totp_last_step: null, failed_sign_ins: 0, locked_until: null, password_changed_at: null },
-      actor: userActor(actor),
-      action: 'user.reinstated',
-      before: { role: existing.role, organizationId: existing.organization_id, status: existing.status },
-      after,
-      requestId,
-    });
+    try {
+      await updateUserAudited(trx, {
+        userId: existing.id,
+        changes: { ...account, totp_secret: null, totp_enabled_at: null, totp_last_step: null, failed_sign_ins: 0, locked_until: null, password_changed_at: null },
+        actor: userActor(actor),
+        action: 'user.reinstated',
+        before: { role: existing.role, organizationId: existing.organization_id, status: existing.status },
+        after,
+        requestId,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, USERS_IIN_INDEX)) throw iinInUse();
+      throw error;
+    }
     return existing.id;
   }
   let created: UserRow;
@@ -110,6 +159,7 @@ export async function openStaffAccount(trx: Transaction<Database>, input: StaffA
     created = await insertUser(trx, { ...account, email: input.email });
   } catch (error) {
     if (isUniqueViolation(error, USERS_EMAIL_INDEX)) throw emailInUse();
+    if (isUniqueViolation(error, USERS_IIN_INDEX)) throw iinInUse();
     throw error;
   }
   await recordAuditEvent(trx, { actor: userActor(actor), entityType: 'user', entityId: created.id, action: 'user.created', after, requestId });
