@@ -54,9 +54,11 @@ afterAll(async () => {
 describe.each(['kk', 'ru'] as const)('account request end to end in %s', (language) => {
   const t = translator(language);
   const stamp = `${language}${Date.now() % 100000}`;
+  // One person has one account (users.iin is unique), so each language's run has people of its own.
+  const serial = language === 'kk' ? 100 : 300;
   const people = [
-    { surname: 'Сапарова', given_name: 'Гүлнар', email: `gulnar.${stamp}@test.example`, iin: validIin('850412', 100) },
-    { surname: 'Петров', given_name: 'Андрей', email: `andrey.${stamp}@test.example`, iin: validIin('900101', 200) },
+    { surname: 'Сапарова', given_name: 'Гүлнар', email: `gulnar.${stamp}@test.example`, iin: validIin('850412', serial) },
+    { surname: 'Петров', given_name: 'Андрей', email: `andrey.${stamp}@test.example`, iin: validIin('900101', serial + 100) },
   ];
 
   it('goes from an anonymous request to a signed-in, then signed-out, new user', async () => {
