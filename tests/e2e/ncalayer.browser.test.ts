@@ -56,7 +56,7 @@ it('a page signs the sign-in challenge through NCALayer (wss) and the signature 
     content: challengeContent(challenge),
     purpose: 'auth',
     trust,
-    revocation: { ocsp: true, crl: true, onUnavailable: 'refuse', timeoutMs: 2000, crlCache: createCrlCache({ timeoutMs: 2000 }) },
+    revocation: { ocsp: true, crl: true, onUnavailable: 'refuse', timeoutMs: 10_000, crlCache: createCrlCache({ timeoutMs: 10_000 }) },
   });
   expect(result).toMatchObject({ ok: true, signer: { iin: '880101300123', keyPurpose: 'auth' }, revocation: { status: 'good' } });
 });

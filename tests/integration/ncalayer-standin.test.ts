@@ -25,7 +25,7 @@ async function connected(): Promise<NCALayerClient> {
   return client;
 }
 
-const revocation = () => ({ ocsp: true, crl: true, onUnavailable: 'refuse' as const, timeoutMs: 2000, crlCache: createCrlCache({ timeoutMs: 2000 }) });
+const revocation = () => ({ ocsp: true, crl: true, onUnavailable: 'refuse' as const, timeoutMs: 10_000, crlCache: createCrlCache({ timeoutMs: 10_000 }) });
 
 beforeAll(async () => {
   pki = await createTestPki();

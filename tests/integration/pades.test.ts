@@ -14,7 +14,7 @@ import { createTestPki, type TestPki } from '../support/test-pki.ts';
 let pki: TestPki;
 let trust: TrustStore;
 let pdf: Buffer;
-const revocation = () => ({ ocsp: true, crl: true, onUnavailable: 'refuse' as const, timeoutMs: 2000, crlCache: createCrlCache({ timeoutMs: 2000 }) });
+const revocation = () => ({ ocsp: true, crl: true, onUnavailable: 'refuse' as const, timeoutMs: 10_000, crlCache: createCrlCache({ timeoutMs: 10_000 }) });
 
 beforeAll(async () => {
   pki = await createTestPki();
