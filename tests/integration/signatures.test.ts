@@ -21,7 +21,7 @@ let trust: TrustStore;
 const content = Buffer.from('{"kind":"submission","objectId":"IS-0001"}');
 
 function online(overrides: Partial<RevocationSettings> = {}): RevocationSettings {
-  return { ocsp: true, crl: true, onUnavailable: 'refuse', timeoutMs: 10_000, crlCache: createCrlCache({ timeoutMs: 10_000 }), ...overrides };
+  return { ocsp: true, crl: true, onUnavailable: 'refuse', timeoutMs: 2000, crlCache: createCrlCache({ timeoutMs: 2000 }), ...overrides };
 }
 
 /** Re-encodes a CMS after `change` altered its only SignerInfo (pkijs, not hand-written ASN.1). */
