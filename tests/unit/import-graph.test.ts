@@ -1,27 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findCycles, importGraphProblems, moduleOrder, readImportGraph } from '../support/import-graph.ts';
 import { projectRoot } from '../support/paths.ts';
+import { plantedTrees } from '../support/planted-tree.ts';
 
 const src = path.join(projectRoot, 'src');
-const planted: string[] = [];
-
-/** A tree of its own under the system's temporary folder, files given by path relative to its src/. */
-function plantTree(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'import-graph-'));
-  planted.push(root);
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), text);
-  }
-  return root;
-}
-
-afterAll(() => {
-  for (const root of planted) rmSync(root, { recursive: true, force: true });
-});
+const plantTree = plantedTrees('import-graph-');
 
 describe('the import graph of src/', () => {
   it('has no cycle between folders, no upward import and no folder outside the layers', () => {

@@ -1,26 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ownershipProblems, TABLE_OWNERS, tableWrites } from '../support/table-ownership.ts';
 import { projectRoot } from '../support/paths.ts';
+import { plantedTrees } from '../support/planted-tree.ts';
 
 const src = path.join(projectRoot, 'src');
-const planted: string[] = [];
-
-function plantTree(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'table-ownership-'));
-  planted.push(root);
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), text);
-  }
-  return root;
-}
-
-afterAll(() => {
-  for (const root of planted) rmSync(root, { recursive: true, force: true });
-});
+const plantTree = plantedTrees('table-ownership-');
 
 describe('table ownership', () => {
   it('names an owner for every table of the database types', () => {

@@ -12,7 +12,7 @@ import type { SignatureEnv } from '../../config.ts';
 import { recordAuditEvent, userActor } from '../audit/audit.service.ts';
 import { challengeContent, issueChallenge, redeemChallenge } from '../signatures/challenge.ts';
 import { revocationSettingsFromEnv, type RevocationSettings } from '../signatures/revocation.ts';
-import type { Signer } from '../signatures/signatures.schemas.ts';
+import { REFUSAL_CODES, type Signer } from '../signatures/signatures.schemas.ts';
 import { loadTrustStore, type TrustStore } from '../signatures/trust-store.ts';
 import { verifyCms } from '../signatures/verify-cms.ts';
 import { findUserByIin } from '../users/users.repository.ts';
@@ -23,19 +23,11 @@ import { insertSignInChallenge, lockSignInChallenge, markSignInChallengeUsed, re
 /** Choosing the key in NCALayer and typing its password takes a while; the nonce is good for this long. */
 export const ECP_CHALLENGE_TTL_MS = 5 * 60_000;
 
+/** The verifier's refusals (one list, signatures.schemas.ts) and sign-in's own. */
 export const ECP_REFUSALS = [
   'challenge_invalid',
   'challenge_expired',
-  'bad_signature',
-  'content_mismatch',
-  'unknown_ca',
-  'expired',
-  'not_yet_valid',
-  'revoked',
-  'revocation_unavailable',
-  'wrong_key_usage',
-  'unsupported_algorithm',
-  'malformed',
+  ...REFUSAL_CODES,
   'no_iin',
   'unknown_iin',
   'other_organization',
